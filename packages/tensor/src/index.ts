@@ -1,1 +1,3 @@
 export * from './tensor.js';
+export * from './errors.js';
+export * from './fs-atomic.js';
