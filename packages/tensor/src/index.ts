@@ -4,3 +4,4 @@ export * from './fs-atomic.js';
 export * from './image.js';
 export * from './resize.js';
 export * from './tile-grid.js';
+export * from './float16.js';
