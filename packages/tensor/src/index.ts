@@ -5,3 +5,4 @@ export * from './image.js';
 export * from './resize.js';
 export * from './tile-grid.js';
 export * from './float16.js';
+export * from './rng.js';
