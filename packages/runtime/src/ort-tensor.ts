@@ -7,10 +7,20 @@ import { Diff2in1Error, Tensor, isDType, DTYPES, choices, type DType, type Typed
 /** An onnxruntime tensor (re-exported type so callers need not import onnxruntime themselves). */
 export type OrtTensor = ort.Tensor;
 
-/** Wraps a Tensor's typed array as an ORT tensor, sharing memory (the ORT tensor aliases `t.data`). */
+/**
+ * Wraps a Tensor's typed array as an ORT tensor, sharing memory (the ORT tensor aliases `t.data`). The one exception:
+ * data on a SharedArrayBuffer is copied once, because the onnxruntime-node binding rejects shared memory
+ * ("Invalid argument", measured with 1.30.0).
+ */
 export function toOrtTensor(t: Tensor): ort.Tensor {
+  const data = isShared(t.data) ? t.data.slice() : t.data;
   // Our dtype names are ORT's type names for the seven dtypes we support.
-  return new ort.Tensor(t.dtype, t.data as never, t.shape);
+  return new ort.Tensor(t.dtype, data as never, t.shape);
+}
+
+/** True when a typed array's memory is a SharedArrayBuffer. */
+export function isShared(a: ArrayBufferView): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
 }
 
 /**

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { Diff2in1Error, type Tensor } from '@diff2in1/tensor';
 import type { Device } from './device.js';
-import { fromRaw } from './ort-tensor.js';
+import { fromRaw, isShared } from './ort-tensor.js';
 import { ioInfo, ortSessionOptions, resolveDevice, resolveModel, type RunOptions, type Session, type SessionOptions } from './session.js';
 import { validateFeeds, validateOutputNames, type IOInfo } from './validate.js';
 import { WORKER_SOURCE } from './worker-source.js';
@@ -13,6 +13,7 @@ import { WORKER_SOURCE } from './worker-source.js';
 interface Reply {
   id: number;
   ok: boolean;
+  op?: string;
   error?: { name: string; message: string };
   inputs?: unknown;
   outputs?: unknown;
@@ -26,9 +27,9 @@ interface RawTensor {
 
 /** Transferable buffer of a typed array, if moving it loses nothing else: not shared, and the view covers it all. */
 function ownedBuffer(a: ArrayBufferView): ArrayBuffer | undefined {
-  const b = a.buffer;
-  if (typeof SharedArrayBuffer !== 'undefined' && b instanceof SharedArrayBuffer) return undefined;
-  return a.byteOffset === 0 && a.byteLength === b.byteLength ? (b as ArrayBuffer) : undefined;
+  if (isShared(a)) return undefined;
+  const b = a.buffer as ArrayBuffer;
+  return a.byteOffset === 0 && a.byteLength === b.byteLength ? b : undefined;
 }
 
 class WorkerSession implements Session {
@@ -54,7 +55,7 @@ class WorkerSession implements Session {
       if (!p) return;
       this.#settle(r.id);
       if (r.ok) p.resolve(r);
-      else p.reject(new Diff2in1Error('session', `${this.name}: ${r.error?.message ?? 'worker failed'}`));
+      else p.reject(new Diff2in1Error('session', `${this.name}: ${r.op ?? 'request'} failed in onnxruntime (worker thread): ${r.error?.message ?? 'unknown error'}`));
     });
     this.#worker.on('error', (e) => this.#fail(new Diff2in1Error('session', `${this.name}: ORT worker crashed: ${e.message}`, { cause: e })));
     this.#worker.on('exit', (code) => this.#fail(new Diff2in1Error('session', `${this.name}: ORT worker exited (code ${code})`)));

@@ -7,7 +7,7 @@
 //   { id, op: 'load', path | bytes, options }  -> { id, ok, inputs, outputs }   (ORT value metadata)
 //   { id, op: 'run', feeds: {name: {dtype, dims, data}}, fetches? } -> { id, ok, outputs: {name: {type, dims, data}} }
 //   { id, op: 'release' } -> { id, ok }
-//   failures -> { id, ok: false, error: { name, message } }
+//   failures -> { id, ok: false, op, error: { name, message } }
 // Output buffers are transferred back (never copied); SharedArrayBuffer-backed data is shared, not transferred.
 export const WORKER_SOURCE = String.raw`'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
@@ -26,7 +26,9 @@ async function handle(msg) {
     const feeds = {};
     for (const name of Object.keys(msg.feeds)) {
       const f = msg.feeds[name];
-      feeds[name] = new ort.Tensor(f.dtype, f.data, f.dims);
+      // The binding rejects SharedArrayBuffer memory: copy such feeds once (regular buffers arrive moved or cloned).
+      const shared = typeof SharedArrayBuffer !== 'undefined' && f.data.buffer instanceof SharedArrayBuffer;
+      feeds[name] = new ort.Tensor(f.dtype, shared ? f.data.slice() : f.data, f.dims);
     }
     const out = msg.fetches ? await session.run(feeds, msg.fetches) : await session.run(feeds);
     const outputs = {};
@@ -55,7 +57,7 @@ async function handle(msg) {
 parentPort.on('message', (msg) => {
   handle(msg).then(
     ([result, transfer]) => parentPort.postMessage(Object.assign({ id: msg.id, ok: true }, result), transfer),
-    (e) => parentPort.postMessage({ id: msg.id, ok: false, error: { name: (e && e.name) || 'Error', message: String((e && e.message) || e) } }),
+    (e) => parentPort.postMessage({ id: msg.id, ok: false, op: msg.op, error: { name: (e && e.name) || 'Error', message: String((e && e.message) || e) } }),
   );
 });
 `;
