@@ -38,10 +38,12 @@ export interface SessionOptions {
 /** Options for one `run` call. */
 export interface RunOptions {
   /**
-   * Worker sessions only: move (transfer) the feeds' buffers to the worker instead of copying them. The caller's
-   * typed arrays are detached (length 0) afterwards. Ignored by in-thread sessions, which never copy feeds.
+   * Worker sessions only: move (transfer) feed buffers to the worker instead of copying them — `true` for all feeds,
+   * or the names of the feeds to move. A moved tensor's typed array is detached (length 0) afterwards. Only arrays
+   * that cover their whole ArrayBuffer are moved (others are copied, so neighbouring views stay intact), and
+   * SharedArrayBuffer data is never moved. Ignored by in-thread sessions, which never copy feeds.
    */
-  transferInputs?: boolean;
+  transferInputs?: boolean | readonly string[];
 }
 
 export interface Session {

@@ -43,6 +43,14 @@ describe('createWorkerSession', () => {
     const moved = await w.run({ x }, undefined, { transferInputs: true });
     expect(Array.from(moved.y!.data as Float32Array)).toEqual([1, 2, 3]);
     expect(x.data.byteLength).toBe(0); // detached: the buffer went to the worker
+    // By name: only the listed feeds move.
+    const add = await openWorker(addModel('float32', [2]));
+    const a = tensor('float32', [2], [1, 2]);
+    const b = tensor('float32', [2], [10, 20]);
+    const sum = await add.run({ a, b }, undefined, { transferInputs: ['b'] });
+    expect(Array.from(sum.c!.data as Float32Array)).toEqual([11, 22]);
+    expect(a.data.length).toBe(2);
+    expect(b.data.byteLength).toBe(0);
     // A view into a larger buffer is copied even with transferInputs, so its neighbours stay intact.
     const big = new Float32Array(8).fill(7);
     const view = new Tensor('float32', [2], big.subarray(2, 4));

@@ -112,7 +112,8 @@ class WorkerSession implements Session {
     const transfer: ArrayBuffer[] = [];
     for (const [k, t] of Object.entries(feeds)) {
       raw[k] = { dtype: t.dtype, dims: [...t.shape], data: t.data };
-      const b = options.transferInputs ? ownedBuffer(t.data) : undefined;
+      const move = options.transferInputs === true || (Array.isArray(options.transferInputs) && options.transferInputs.includes(k));
+      const b = move ? ownedBuffer(t.data) : undefined;
       if (b && !transfer.includes(b)) transfer.push(b);
     }
     const r = await this.#call({ op: 'run', feeds: raw, fetches: outputNames ? [...outputNames] : undefined }, transfer);
