@@ -42,10 +42,14 @@ export function bilinearMatrix(inSize: number, outSize: number, alignCorners: bo
   return m;
 }
 
-/** torch 'nearest' source indices: floor(o · scale) clamped to in−1, scale = in/out or 1/scale_factor. */
+/**
+ * torch 'nearest' source indices: floor(o · scale) clamped to in−1, scale = in/out or 1/scale_factor. torch
+ * (aten/src/ATen/native/UpSample.h, nearest_idx) computes this in float32, which decides ties at boundaries.
+ */
 export function nearestIndices(inSize: number, outSize: number, scaleFactor?: number): number[] {
-  const scale = scaleFactor !== undefined ? 1 / scaleFactor : inSize / outSize;
-  return Array.from({ length: outSize }, (_, o) => Math.min(Math.floor(o * scale), inSize - 1));
+  if (inSize === outSize) return Array.from({ length: outSize }, (_, o) => o);
+  const scale = Math.fround(scaleFactor !== undefined ? 1 / scaleFactor : Math.fround(inSize) / Math.fround(outSize));
+  return Array.from({ length: outSize }, (_, o) => Math.min(Math.floor(Math.fround(o * scale)), inSize - 1));
 }
 
 function nearestMatrix(inSize: number, outSize: number, scaleFactor?: number): Float64Array {
