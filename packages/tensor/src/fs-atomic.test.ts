@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic, writeFileAtomicSync } from './fs-atomic.js';
+import { writeFileAtomic, writeFileAtomicStreamSync, writeFileAtomicSync } from './fs-atomic.js';
 
 describe('atomic writes', () => {
   it('replaces the file and leaves no temp file behind', async () => {
@@ -21,5 +21,21 @@ describe('atomic writes', () => {
     expect(() => writeFileAtomicSync(join(dir), 'x')).toThrow();
     expect(readFileSync(p, 'utf8')).toBe('old');
     expect(readdirSync(dir)).toEqual(['b.txt']);
+  });
+  it('streams chunks into place, or leaves the old file when the producer throws', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atomic-'));
+    const p = join(dir, 'c.bin');
+    writeFileAtomicStreamSync(p, (write) => {
+      write(new Uint8Array([1, 2]));
+      write(new Uint8Array(0));
+      write(new Uint8Array([3]));
+    });
+    expect(Array.from(readFileSync(p))).toEqual([1, 2, 3]);
+    expect(() => writeFileAtomicStreamSync(p, (write) => {
+      write(new Uint8Array([9, 9, 9, 9]));
+      throw new Error('producer failed');
+    })).toThrow('producer failed');
+    expect(Array.from(readFileSync(p))).toEqual([1, 2, 3]);
+    expect(readdirSync(dir)).toEqual(['c.bin']);
   });
 });

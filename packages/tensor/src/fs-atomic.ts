@@ -33,6 +33,35 @@ export function writeFileAtomicSync(path: string, data: Uint8Array | string): vo
   }
 }
 
+/**
+ * Streams a file atomically: `produce` calls `write(bytes)` as often as it likes (each chunk is written at
+ * once, so the whole file never has to be in memory), then the temp file is fsynced and renamed over `path`.
+ * If `produce` throws, the temp file is removed and the old file is untouched.
+ */
+export function writeFileAtomicStreamSync(path: string, produce: (write: (bytes: Uint8Array) => void) => void): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = tempPathFor(path);
+  const fd = openSync(tmp, 'w');
+  try {
+    produce((bytes) => {
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, Math.min(bytes.length - off, 1 << 30));
+    });
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  closeSync(fd);
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempPathFor(path);

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync, crc32 } from 'node:zlib';
@@ -10,6 +10,7 @@ import { convertChannels, readImageTensor, readRawImage, rawToTensor, roundHalfE
 import { Tensor } from './tensor.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'img-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // A PNG built by hand from the spec (signature, IHDR, one IDAT with filter byte 0 per row, IEND), so
 // the decoder is checked against bytes we know, not against sharp's own encoder.

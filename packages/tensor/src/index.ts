@@ -6,3 +6,6 @@ export * from './resize.js';
 export * from './tile-grid.js';
 export * from './float16.js';
 export * from './rng.js';
+export * from './safetensors-header.js';
+export * from './safetensors.js';
+export * from './safetensors-index.js';
