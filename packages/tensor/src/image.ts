@@ -12,6 +12,7 @@ import sharp from 'sharp';
 import { readFile } from 'node:fs/promises';
 import { Diff2in1Error } from './errors.js';
 import { writeFileAtomic } from './fs-atomic.js';
+import { decodePaletteIndices, isPalettePng } from './png-palette.js';
 import { Tensor } from './tensor.js';
 
 /** Interleaved (HWC, row-major) pixels. 8-bit data is a Uint8Array, 16-bit a Uint16Array. */
@@ -42,8 +43,17 @@ export function checkRawImage(raw: RawImage, what = 'image'): void {
   }
 }
 
+export interface ReadImageOptions {
+  /**
+   * Palette PNGs: 'rgb' (default) expands colours like any viewer; 'indices' returns the palette index per
+   * pixel as one 8-bit channel (PIL mode 'P' — how VOC-style label maps store class ids). No effect on
+   * non-palette files.
+   */
+  palette?: 'rgb' | 'indices';
+}
+
 /** Decodes a PNG (1/2/4/8/16-bit, any channel count) or JPEG (or anything else sharp reads) to raw pixels. */
-export async function readRawImage(path: string): Promise<RawImage> {
+export async function readRawImage(path: string, opts: ReadImageOptions = {}): Promise<RawImage> {
   let bytes: Buffer;
   try {
     // Read the bytes ourselves: clean "missing file" errors, and no stale libvips file cache after a rewrite.
@@ -51,11 +61,12 @@ export async function readRawImage(path: string): Promise<RawImage> {
   } catch (e) {
     throw new Diff2in1Error('image', `cannot read image file: ${(e as Error).message}`, { file: path, cause: e });
   }
-  return decodeImage(bytes, path);
+  return decodeImage(bytes, path, opts);
 }
 
 /** Decodes encoded image bytes (PNG, JPEG, ...); `name` is used in error messages. */
-export async function decodeImage(bytes: Uint8Array, name = '<buffer>'): Promise<RawImage> {
+export async function decodeImage(bytes: Uint8Array, name = '<buffer>', opts: ReadImageOptions = {}): Promise<RawImage> {
+  if (opts.palette === 'indices' && isPalettePng(bytes)) return decodePaletteIndices(bytes, name).image;
   try {
     const meta = await sharp(bytes).metadata();
     const fileChannels = meta.channels ?? 3;
@@ -228,14 +239,14 @@ export function convertBitDepth(raw: RawImage, bitDepth: 8 | 16): RawImage {
   return { ...raw, bitDepth, data: out };
 }
 
-export interface ReadImageTensorOptions extends RawToTensorOptions {
+export interface ReadImageTensorOptions extends RawToTensorOptions, ReadImageOptions {
   /** Force grey (1) or RGB (3); alpha is dropped (not composited). Default: the file's channels. */
   channels?: 1 | 3;
 }
 
 /** readRawImage + optional channel conversion + rawToTensor: a float32 [C, H, W] tensor. */
 export async function readImageTensor(path: string, opts: ReadImageTensorOptions = {}): Promise<Tensor<'float32'>> {
-  let raw = await readRawImage(path);
+  let raw = await readRawImage(path, opts);
   if (opts.channels !== undefined) {
     if (opts.channels !== 1 && opts.channels !== 3) throw new Diff2in1Error('image', `channels must be one of: 1, 3; got ${String(opts.channels)}`, { file: path });
     raw = convertChannels(raw, opts.channels);

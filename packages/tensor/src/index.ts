@@ -9,3 +9,4 @@ export * from './rng.js';
 export * from './safetensors-header.js';
 export * from './safetensors.js';
 export * from './safetensors-index.js';
+export * from './png-palette.js';
