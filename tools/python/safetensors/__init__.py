@@ -49,7 +49,7 @@ def save_numpy(tensors, path, metadata=None):
     off = 0
     inv = {v: k for k, v in _NP.items()}
     for name in sorted(tensors):
-        arr = np.ascontiguousarray(tensors[name])
+        arr = np.array(tensors[name], order="C")  # ascontiguousarray would turn 0-d into shape [1]
         raw = arr.tobytes()
         header[name] = {"dtype": inv[arr.dtype.type], "shape": list(arr.shape), "data_offsets": [off, off + len(raw)]}
         blobs.append(raw)
