@@ -15,3 +15,5 @@ export * from './ops/conv.js';
 export * from './ops/resize.js';
 export * from './ops/norm.js';
 export * from './ops/attention.js';
+export * from './ops/im2col.js';
+export * from './grad/index.js';

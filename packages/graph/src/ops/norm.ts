@@ -50,7 +50,7 @@ export function layerNorm(x: Value, normalizedDims: number, weight?: Value | nul
   const g = x.graph;
   const scale = weight ?? g.constant(onesLike(x.dtype, normShape as number[]));
   const statShape = [...x.shape.slice(0, x.rank - normalizedDims), ...new Array<number>(normalizedDims).fill(1)];
-  const statType = x.dtype === 'float64' ? 'float64' : 'float32';
+  const statType = 'float32'; // stash_type 1 (default): Mean and InvStdDev are float32
   const [y] = g.node(op, bias ? [x, scale, bias] : [x, scale], { axis: attr.int(x.rank - normalizedDims), epsilon: attr.float(eps) }, [
     spec(x.dtype, x.shape), spec(statType, statShape), spec(statType, statShape),
   ]);
