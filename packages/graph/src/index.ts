@@ -2,7 +2,7 @@
 // ONNX ops, losses and optimizers. See README.md for the API tour.
 export { GraphBuilder, Value, attr, spec, graphOf, type Attr, type Attrs, type Node, type VjpRule, type ValueSource, type GraphBuilderOptions, type OutputSpec, type ParamBinding } from './ir/graph.js';
 export { type Dim, type Shape, fmtShape, broadcastShapes, broadcastAxes, isStatic, staticShape } from './ir/shape.js';
-export { Param, type ParamKind, type ParamOwner } from './ir/param.js';
+export { Param, type ParamKind, type ParamOwner, type ParamInit } from './ir/param.js';
 export { ONNX_ELEM_TYPE, dtypeFromOnnx, isFloat } from './ir/dtype.js';
 export { serialize, decodeModel, modelProto, liveNodes, OPSET, IR_VERSION, type SerializeOptions } from './proto/serialize.js';
 export * from './ops/elementwise.js';
@@ -17,3 +17,14 @@ export * from './ops/norm.js';
 export * from './ops/attention.js';
 export * from './ops/im2col.js';
 export * from './grad/index.js';
+export { Module, scopeSegments, type UnaryModule } from './nn/module.js';
+export { Sequential, ModuleList } from './nn/container.js';
+export { Conv2d, ConvTranspose2d, type Conv2dOptions, type ConvTranspose2dOptions, type PaddingMode } from './nn/conv.js';
+export { Linear } from './nn/linear.js';
+export { GroupNorm, LayerNorm } from './nn/normalization.js';
+export { BatchNorm2d, type BatchNormOptions as BatchNorm2dOptions } from './nn/batchnorm.js';
+export { Embedding } from './nn/embedding.js';
+export { MultiheadAttention, type MultiheadAttentionOptions, type AttentionMasks } from './nn/multihead-attention.js';
+export { Lambda, ReLU, GELU, SiLU, QuickGELU, Sigmoid, Tanh, LeakyReLU, Identity, Upsample } from './nn/activation.js';
+export { loadStateDict, initParameters, stateDict, type LoadReport, type StateSource } from './nn/state-dict.js';
+export * from './nn/init.js';

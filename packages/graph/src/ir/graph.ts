@@ -249,6 +249,16 @@ export class GraphBuilder {
     }
   }
 
+  /** Runs `fn` with the scope stack replaced by `segments` (a module's absolute path). */
+  atScope<T>(segments: readonly string[], fn: () => T): T {
+    const saved = this.scopes.splice(0, this.scopes.length, ...segments);
+    try {
+      return fn();
+    } finally {
+      this.scopes.splice(0, this.scopes.length, ...saved);
+    }
+  }
+
   /** The scope path used in node names, e.g. `/down_blocks.0/resnets.1`. */
   get scopePath(): string {
     return this.scopes.map((s) => `/${s}`).join('');

@@ -1,7 +1,7 @@
 // Parameters and buffers: named, shaped tensors owned by a module. The data is filled by an initialiser
 // (`initParameters`) or a checkpoint (`loadStateDict`); a graph refers to a Param and decides when it is built
 // whether the value is baked in (initializer) or fed in (graph input, for training).
-import { Diff2in1Error, type DType, type Tensor } from '@diff2in1/tensor';
+import { Diff2in1Error, type DType, type Rng, type Tensor } from '@diff2in1/tensor';
 
 /** Anything that can name the params it owns by a dotted path (a Module). */
 export interface ParamOwner {
@@ -9,6 +9,9 @@ export interface ParamOwner {
 }
 
 export type ParamKind = 'parameter' | 'buffer';
+
+/** Makes a parameter's initial value (PyTorch's default initialiser for the layer). */
+export type ParamInit = (shape: readonly number[], rng: Rng) => Tensor;
 
 let creationCounter = 0;
 
@@ -25,15 +28,18 @@ export class Param {
   readonly persistent: boolean;
   /** Set by Module when the param is registered. */
   owner: ParamOwner | undefined;
+  /** The initialiser `initParameters` runs (with an Rng forked by the param's full name). */
+  init: ParamInit | undefined;
   private value: Tensor | undefined;
 
-  constructor(kind: ParamKind, localName: string, dtype: DType, shape: readonly number[], opts: { persistent?: boolean; requiresGrad?: boolean } = {}) {
+  constructor(kind: ParamKind, localName: string, dtype: DType, shape: readonly number[], opts: { persistent?: boolean; requiresGrad?: boolean; init?: ParamInit } = {}) {
     this.kind = kind;
     this.localName = localName;
     this.dtype = dtype;
     this.shape = Object.freeze([...shape]);
     this.requiresGrad = opts.requiresGrad ?? kind === 'parameter';
     this.persistent = opts.persistent ?? true;
+    this.init = opts.init;
   }
 
   /** Full dotted name as in the upstream state_dict, e.g. `down_blocks.0.resnets.1.conv1.weight`. */
