@@ -1,0 +1,21 @@
+// @diff2in1/backbone-sd — Stable Diffusion v1-5 (UNet, VAE, CLIP text encoder) read from a diffusers folder.
+// This part: typed configs (named sd15 and tiny), the folder reader, the CLIP tokenizer, the state_dict
+// checklist each loader uses, and the feature-tap sets. The compiled models come with @diff2in1/graph.
+
+/** Config reading helpers and JSON types. */
+export * from './config.js';
+/** UNet2DConditionModel config (diffusers v0.25.0 keys and defaults). */
+export * from './configs/unet-2d-condition.js';
+/** AutoencoderKL config. */
+export * from './configs/autoencoder-kl.js';
+/** transformers CLIPTextConfig. */
+export * from './configs/clip-text.js';
+/** tokenizer_config.json + special_tokens_map.json. */
+export * from './configs/clip-tokenizer.js';
+/** model_index.json. */
+export * from './configs/model-index.js';
+/** All configs of a folder, cross-checked. */
+export * from './configs/sd-configs.js';
+/** Named configs: sd15 (SD v1-5's published files) and the tiny test configs. */
+export * from './configs/sd15.js';
+export * from './configs/tiny.js';
