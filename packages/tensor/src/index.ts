@@ -10,3 +10,5 @@ export * from './safetensors-header.js';
 export * from './safetensors.js';
 export * from './safetensors-index.js';
 export * from './png-palette.js';
+export * from './progress.js';
+export * from './jsonl.js';
