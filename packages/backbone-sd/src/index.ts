@@ -19,3 +19,11 @@ export * from './configs/sd-configs.js';
 /** Named configs: sd15 (SD v1-5's published files) and the tiny test configs. */
 export * from './configs/sd15.js';
 export * from './configs/tiny.js';
+/** Expected state_dict names/shapes per config, and the comparison the loader runs. */
+export * from './state-dict.js';
+/** Checkpoint name → module name (legacy VAE attention names). */
+export * from './name-map.js';
+/** The diffusers folder reader. */
+export * from './folder.js';
+/** SD's CLIP tokenizer on @huggingface/transformers. */
+export * from './tokenizer.js';
