@@ -27,3 +27,7 @@ export * from './name-map.js';
 export * from './folder.js';
 /** SD's CLIP tokenizer on @huggingface/transformers. */
 export * from './tokenizer.js';
+/** Feature tap sets (vpd, all) and how to find them in a torch.onnx export. */
+export * from './taps.js';
+/** Node / input / output names of an ONNX model, read without a runtime. */
+export * from './onnx-nodes.js';
