@@ -16,6 +16,7 @@ export * from './ops/resize.js';
 export * from './ops/norm.js';
 export * from './ops/attention.js';
 export * from './ops/im2col.js';
+export * from './ops/topk.js';
 export * from './grad/index.js';
 export { Module, scopeSegments, type UnaryModule } from './nn/module.js';
 export { Sequential, ModuleList } from './nn/container.js';
