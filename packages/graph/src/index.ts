@@ -29,3 +29,6 @@ export { MultiheadAttention, type MultiheadAttentionOptions, type AttentionMasks
 export { Lambda, ReLU, GELU, SiLU, QuickGELU, Sigmoid, Tanh, LeakyReLU, Identity, Upsample } from './nn/activation.js';
 export { loadStateDict, initParameters, stateDict, type LoadReport, type StateSource } from './nn/state-dict.js';
 export * from './nn/init.js';
+export * from './train/losses.js';
+export * from './train/optim.js';
+export { compileTrainStep, nextName, STEP_STATE, type TrainStepConfig, type TrainStepProgram, type TrainStateEntry, type StateKind, type TensorSpec, type LossResult } from './train/train-step.js';

@@ -202,6 +202,8 @@ export class GraphBuilder {
   param(p: Param): Value {
     const bound = this.paramValues.get(p) ?? this.parent?.lookupParam(p);
     if (bound) return bound;
+    // Initializers live in the top-level graph, so Loop bodies share them instead of copying them.
+    if (this.parent && this.paramMode(p) === 'initializer') return this.parent.param(p);
     let v: Value;
     if (this.paramMode(p) === 'input') {
       this.claim(p.name, 'parameter input');
