@@ -1,0 +1,137 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { Diff2in1Error, decodeImage } from '@diff2in1/tensor';
+import { matField, matScalar, matToRowMajor, parseMat5, readMat5 } from './mat5.js';
+import { encodeNpy, parseNpy, readNpy } from './npy.js';
+import { decodePng, readPngSamples } from './png.js';
+
+const fx = (p: string) => fileURLToPath(new URL(`../fixtures/${p}`, import.meta.url));
+const golden = JSON.parse(readFileSync(fx('golden.json'), 'utf8'));
+
+describe('label PNG decoder (vs PIL np.array(Image.open))', () => {
+  for (const name of Object.keys(golden.png)) {
+    it(`reads ${name} as PIL does`, async () => {
+      const g = golden.png[name];
+      const raw = await readPngSamples(fx(`png/${name}`));
+      const shape = raw.channels === 1 ? [raw.height, raw.width] : [raw.height, raw.width, raw.channels];
+      expect(shape).toEqual(g.shape);
+      expect(Array.from(raw.data)).toEqual(g.values);
+    });
+  }
+
+  it('expands palettes to colours on request (as cv2.imread / PIL convert("RGB"))', async () => {
+    const raw = await readPngSamples(fx('png/palette4.png'), { palette: 'expand' });
+    expect(raw.channels).toBe(3);
+    expect(Array.from(raw.data)).toEqual(golden.png['palette4.png'].palette_rgb);
+  });
+
+  it('decodes Adam7-interlaced PNGs (written by libvips) like sharp does', async () => {
+    const w = 13, h = 11;
+    const grey = Buffer.from(Array.from({ length: w * h }, (_, i) => (i * 37) % 256));
+    const png = await sharp(grey, { raw: { width: w, height: h, channels: 1 } }).png({ progressive: true }).toBuffer();
+    expect(png[28]).toBe(1); // IHDR interlace byte
+    const ours = decodePng(png);
+    const ref = await decodeImage(png);
+    expect(Array.from(ours.data)).toEqual(Array.from(ref.data));
+    const rgb16 = Buffer.from(new Uint16Array(Array.from({ length: w * h * 3 }, (_, i) => (i * 977) % 65536)).buffer);
+    const png16 = await sharp(rgb16, { raw: { width: w, height: h, channels: 3 } }).toColourspace('rgb16').png({ progressive: true }).toBuffer();
+    const a = decodePng(png16), b = await decodeImage(png16);
+    expect(a.bitDepth).toBe(16);
+    expect(Array.from(a.data)).toEqual(Array.from(b.data));
+  });
+
+  it('rejects corrupt files with an error naming them', () => {
+    const bytes = readFileSync(fx('png/grey8.png'));
+    const flipped = Uint8Array.from(bytes);
+    flipped[40] = (flipped[40] as number) ^ 0xff; // inside IDAT: CRC mismatch
+    expect(() => decodePng(flipped, 'x.png')).toThrow(/x\.png: cannot decode PNG .*CRC mismatch/);
+    expect(() => decodePng(bytes.subarray(0, bytes.length - 20), 'cut.png')).toThrow(/cut\.png/);
+    expect(() => decodePng(Uint8Array.from([1, 2, 3]), 'junk.png')).toThrow(/signature/);
+  });
+});
+
+describe('.npy reader (vs numpy)', () => {
+  for (const name of Object.keys(golden.npy)) {
+    it(`reads ${name}`, async () => {
+      const g = golden.npy[name];
+      const a = await readNpy(fx(`npy/${name}`));
+      expect(a.shape).toEqual(g.shape);
+      const values = Array.from(a.data as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? Number(v) : v));
+      if (g.dtype.startsWith('float')) values.forEach((v, i) => expect(v).toBeCloseTo(g.values[i], g.dtype === 'float16' ? 3 : 6));
+      else expect(values).toEqual(g.values);
+    });
+  }
+
+  it('refuses big-endian data and junk, naming the file', async () => {
+    await expect(readNpy(fx('npy/big_endian.npy'))).rejects.toThrow(/big_endian\.npy: big-endian dtype '>f4'/);
+    expect(() => parseNpy(Uint8Array.from([1, 2, 3]), 'a.npy')).toThrow(/a\.npy: not a \.npy file/);
+    const good = readFileSync(fx('npy/f4.npy'));
+    expect(() => parseNpy(good.subarray(0, good.length - 4), 'short.npy')).toThrow(/short\.npy: truncated data/);
+    await expect(readNpy(fx('npy/none.npy'))).rejects.toThrow(Diff2in1Error);
+  });
+
+  it('encodes what it reads (round trip through our own writer)', () => {
+    const bytes = encodeNpy({ dtype: 'float32', shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6.5]) });
+    expect(bytes.length % 64).toBe(24 % 64); // 64-byte aligned header
+    const back = parseNpy(bytes);
+    expect(back.shape).toEqual([2, 3]);
+    expect(Array.from(back.data as Float32Array)).toEqual([1, 2, 3, 4, 5, 6.5]);
+  });
+});
+
+describe('MAT v5 reader (vs scipy.io.savemat / loadmat)', () => {
+  for (const suffix of ['raw', 'z']) {
+    it(`reads a Pascal-Part anno struct (${suffix === 'z' ? 'compressed' : 'uncompressed'})`, async () => {
+      const file = fx(`mat/parts_${suffix}.mat`);
+      const m = await readMat5(file);
+      const objects = matField(m.anno as never, 'objects', 0, file);
+      expect(objects.kind).toBe('struct');
+      expect(matScalar(matField(objects, 'class_ind', 0, file), 'class_ind', file)).toBe(15);
+      expect(matScalar(matField(objects, 'class_ind', 1, file), 'class_ind', file)).toBe(7);
+      const cls = matField(objects, 'class', 0, file);
+      expect(cls.kind === 'char' && cls.text).toBe('person');
+      expect(Array.from(matToRowMajor(matField(objects, 'mask', 0, file), 'mask', file).data)).toEqual(golden.mat.person_mask);
+      const parts = matField(objects, 'parts', 0, file);
+      expect(parts.kind === 'struct' && parts.elements.length).toBe(3);
+      for (let j = 0; j < 3; j++) {
+        const name = matField(parts, 'part_name', j, file);
+        const key = name.kind === 'char' ? name.text : '';
+        expect(Array.from(matToRowMajor(matField(parts, 'mask', j, file), 'mask', file).data)).toEqual(golden.mat.parts[key]);
+      }
+      expect(matField(objects, 'parts', 1, file).dims).toEqual([0, 0]);
+      const lm = await readMat5(fx(`mat/labelmap_${suffix}.mat`));
+      const rm = matToRowMajor(lm.LabelMap as never, 'LabelMap', 'x');
+      expect([rm.rows, rm.cols]).toEqual(golden.mat.labelmap.shape);
+      expect(Array.from(rm.data)).toEqual(golden.mat.labelmap.values);
+    });
+  }
+
+  it('reads cells of strings, N-D arrays (column-major), logicals and singles', async () => {
+    const m = await readMat5(fx('mat/mixed.mat'));
+    const names = m.names;
+    expect(names?.kind === 'cell' && names.cells.map((c) => (c.kind === 'char' ? c.text : ''))).toEqual(['wall', 'floor', 'a longer name']);
+    const cube = m.cube;
+    expect(cube?.kind === 'numeric' && cube.class).toBe('int32');
+    expect(cube?.dims).toEqual([2, 3, 4]);
+    // column-major data of numpy's C-order arange(24).reshape(2, 3, 4): element (i, j, k) = 12i + 4j + k
+    const cm = cube?.kind === 'numeric' ? cube.data : new Float64Array(0);
+    expect(cm[0 + 2 * 1]).toBe(4); // (0, 1, 0)
+    expect(cm[1]).toBe(12); // (1, 0, 0)
+    expect(cm[6]).toBe(1); // (0, 0, 1)
+    const flag = m.flag;
+    expect(flag?.kind === 'numeric' && flag.logical && Array.from(flag.data)).toEqual([1, 0]);
+    const single = m.single;
+    expect(single?.kind === 'numeric' && single.class === 'single' && Array.from(single.data)).toEqual([1.5, -2.25]);
+    const splits = await readMat5(fx('mat/splits.mat'));
+    expect(splits.trainNdxs?.kind === 'numeric' && Array.from(splits.trainNdxs.data)).toEqual([3, 4, 6]);
+  });
+
+  it('refuses v7.3 (HDF5) and non-MAT files with a clear error', () => {
+    const header = new Uint8Array(1024);
+    header.set(new TextEncoder().encode('MATLAB 7.3 MAT-file, Platform: GLNXA64'));
+    expect(() => parseMat5(header, 'nyu.mat')).toThrow(/nyu\.mat: this is a MATLAB v7\.3 \(HDF5\) file/);
+    expect(() => parseMat5(new Uint8Array(200), 'x.mat')).toThrow(/x\.mat: .*endian indicator/);
+  });
+});

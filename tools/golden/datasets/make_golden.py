@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Golden files for @diff2in1/datasets, written and read back by the libraries the upstream loaders use.
+
+Run with Debian's python3 (numpy, scipy, PIL, python3-opencv):
+
+  /usr/bin/python3 tools/golden/datasets/make_golden.py --out packages/datasets/src/fixtures
+
+Writes small files plus `golden.json` with what the upstream readers see in them:
+ - png/*.png written by PIL in the modes label files use (palette 'P' at 8 and 4 bits, 'L', 'I;16', 'RGB',
+   'RGBA', 'LA'), with np.array(Image.open(f)) — how MTI-Net / InvPT / mmseg read labels.
+ - npy/*.npy written by numpy (format 1.0, 2.0, 3.0; float16/32/64, int64, uint8, bool; Fortran order;
+   a big-endian file that must be refused), with the C-order values.
+ - mat/*.mat written by scipy.io.savemat (compressed and not): a Pascal-Part style `anno` struct (imname,
+   objects{class, class_ind, mask, parts{part_name, mask}}), a `LabelMap`, NYUv2-style `splits.mat`.
+ - official-resize: the NYUv2 pipeline of zsh2000/diff-2-in-1 ldm/data/nyu.py (cv2.imread → RGB /255,
+   mask = sum ≠ 0, cv2.resize bilinear of image, normals and mask, mask == 1) on a 30×40 image resized to 32×32,
+   which has the same scale factors (0.9375, 1.25) as the real 480×640 → 512×512.
+"""
+import argparse
+import json
+import os
+
+import cv2
+import numpy as np
+import scipy.io as sio
+from PIL import Image
+
+
+def png_cases(out):
+    rng = np.random.default_rng(7)
+    os.makedirs(os.path.join(out, 'png'), exist_ok=True)
+    cases = {}
+
+    def save(name, img, **kw):
+        path = os.path.join(out, 'png', name)
+        img.save(path, **kw)
+        arr = np.array(Image.open(path))
+        cases[name] = {'mode': Image.open(path).mode, 'shape': list(arr.shape), 'values': arr.astype(np.int64).reshape(-1).tolist()}
+
+    ids = rng.integers(0, 21, size=(5, 7)).astype(np.uint8)
+    ids[0, 0] = 255
+    p = Image.fromarray(ids, mode='P')
+    pal = []
+    for i in range(256):  # VOC bit-shuffle palette, as VOC label PNGs carry
+        r = g = b = 0
+        c = i
+        for j in range(8):
+            r |= (c & 1) << (7 - j); g |= ((c >> 1) & 1) << (7 - j); b |= ((c >> 2) & 1) << (7 - j); c >>= 3
+        pal += [r, g, b]
+    p.putpalette(pal)
+    save('palette8.png', p)
+    small = Image.fromarray((rng.integers(0, 12, size=(5, 7))).astype(np.uint8), mode='P')
+    small.putpalette(pal[:16 * 3])
+    save('palette4.png', small, bits=4)
+    cases['palette4.png']['palette_rgb'] = np.array(small.convert('RGB')).reshape(-1).tolist()
+    save('grey8.png', Image.fromarray(rng.integers(0, 256, size=(6, 5)).astype(np.uint8), mode='L'))
+    d16 = rng.integers(0, 65536, size=(4, 6)).astype(np.uint16)
+    cv2.imwrite(os.path.join(out, 'png', 'depth16.png'), d16)  # how BTS writes NYU depth PNGs
+    arr = cv2.imread(os.path.join(out, 'png', 'depth16.png'), -1)
+    cases['depth16.png'] = {'mode': 'I;16', 'shape': list(arr.shape), 'values': arr.astype(np.int64).reshape(-1).tolist()}
+    save('rgb.png', Image.fromarray(rng.integers(0, 256, size=(3, 4, 3)).astype(np.uint8), mode='RGB'))
+    save('rgba.png', Image.fromarray(rng.integers(0, 256, size=(3, 4, 4)).astype(np.uint8), mode='RGBA'))
+    save('la.png', Image.fromarray(rng.integers(0, 256, size=(3, 4, 2)).astype(np.uint8), mode='LA'))
+    return cases
+
+
+def npy_cases(out):
+    rng = np.random.default_rng(8)
+    os.makedirs(os.path.join(out, 'npy'), exist_ok=True)
+    cases = {}
+
+    def save(name, arr, version=None):
+        path = os.path.join(out, 'npy', name)
+        with open(path, 'wb') as f:
+            np.lib.format.write_array(f, arr, version=version)
+        back = np.load(path)
+        c = np.ascontiguousarray(back)
+        cases[name] = {'dtype': str(back.dtype), 'shape': list(back.shape),
+                       'values': [float(v) if back.dtype.kind == 'f' else int(v) for v in c.reshape(-1)]}
+
+    save('f4.npy', rng.normal(size=(3, 4)).astype(np.float32))
+    save('f8_v2.npy', rng.normal(size=(2, 3, 1)), version=(2, 0))
+    save('i8_v3.npy', rng.integers(-2**40, 2**40, size=(5,)), version=(3, 0))
+    save('u1.npy', rng.integers(0, 256, size=(2, 2)).astype(np.uint8))
+    save('b1.npy', rng.uniform(size=(3, 2)) < 0.5)
+    save('f2.npy', rng.normal(size=(4,)).astype(np.float16))
+    save('fortran.npy', np.asfortranarray(rng.normal(size=(2, 3, 4)).astype(np.float32)))
+    save('i4.npy', rng.integers(-100, 100, size=(2, 3)).astype('<i4'))
+    with open(os.path.join(out, 'npy', 'big_endian.npy'), 'wb') as f:
+        np.lib.format.write_array(f, np.arange(4, dtype='>f4'))
+    return cases
+
+
+def mat_cases(out):
+    rng = np.random.default_rng(9)
+    os.makedirs(os.path.join(out, 'mat'), exist_ok=True)
+    h, w = 6, 5
+    m1 = np.zeros((h, w), np.uint8); m1[1:5, 1:4] = 1
+    head = np.zeros((h, w), np.uint8); head[1, 1:4] = 1
+    torso = np.zeros((h, w), np.uint8); torso[2:4, 1:4] = 1
+    lfoot = np.zeros((h, w), np.uint8); lfoot[4, 1] = 1
+    car = np.zeros((h, w), np.uint8); car[5, :] = 1
+    part_dtype = [('part_name', 'O'), ('mask', 'O')]
+    parts_person = np.array([[('head', head), ('torso', torso), ('lfoot', lfoot)]], dtype=part_dtype)
+    parts_car = np.zeros((0, 0))
+    obj_dtype = [('class', 'O'), ('class_ind', 'O'), ('mask', 'O'), ('parts', 'O')]
+    objects = np.array([[('person', np.array([[15.0]]), m1, parts_person), ('car', np.array([[7.0]]), car, parts_car)]], dtype=obj_dtype)
+    anno = np.array([[('2008_000001', objects)]], dtype=[('imname', 'O'), ('objects', 'O')])
+    labelmap = rng.integers(0, 460, size=(h, w)).astype(np.uint16)
+    for compress in (False, True):
+        suffix = 'z' if compress else 'raw'
+        sio.savemat(os.path.join(out, 'mat', f'parts_{suffix}.mat'), {'anno': anno}, do_compression=compress)
+        sio.savemat(os.path.join(out, 'mat', f'labelmap_{suffix}.mat'), {'LabelMap': labelmap}, do_compression=compress)
+    only_car = np.array([[('car', np.array([[7.0]]), car, parts_car)]], dtype=obj_dtype)
+    sio.savemat(os.path.join(out, 'mat', 'parts_noperson.mat'), {'anno': np.array([[('2008_000002', only_car)]], dtype=[('imname', 'O'), ('objects', 'O')])}, do_compression=True)
+    bad_parts = np.array([[('tail', head)]], dtype=part_dtype)
+    bad = np.array([[('person', np.array([[15.0]]), m1, bad_parts)]], dtype=obj_dtype)
+    sio.savemat(os.path.join(out, 'mat', 'parts_badname.mat'), {'anno': np.array([[('2008_000003', bad)]], dtype=[('imname', 'O'), ('objects', 'O')])}, do_compression=True)
+    sio.savemat(os.path.join(out, 'mat', 'splits.mat'), {'trainNdxs': np.array([[3.0], [4.0], [6.0]]), 'testNdxs': np.array([[1.0], [2.0], [5.0]])})
+    # Gupta et al.'s classMapping40.mat layout: mapClass (1×K raw classes → 1..40, 0 = none), className (1×40 cell)
+    sio.savemat(os.path.join(out, 'mat', 'classmap.mat'), {
+        'mapClass': np.array([[3.0, 1.0, 40.0, 0.0, 2.0]]),
+        'className': np.array([['class%d' % (i + 1) for i in range(40)]], dtype=object),
+    })
+    sio.savemat(os.path.join(out, 'mat', 'mixed.mat'), {
+        'names': np.array([['wall', 'floor', 'a longer name']], dtype=object),
+        'cube': np.arange(24, dtype=np.int32).reshape(2, 3, 4),
+        'flag': np.array([[True, False]]),
+        'single': np.array([[1.5, -2.25]], dtype=np.float32),
+    }, do_compression=True)
+    back = sio.loadmat(os.path.join(out, 'mat', 'parts_z.mat'))
+    objs = back['anno'][0][0][1][0]
+    return {
+        'labelmap': {'shape': [h, w], 'values': labelmap.astype(int).reshape(-1).tolist()},
+        'person_mask': m1.astype(int).reshape(-1).tolist(),
+        'parts': {str(objs[0][3][0][i][0][0]): objs[0][3][0][i][1].astype(int).reshape(-1).tolist() for i in range(3)},
+        'cube_c_order': np.arange(24).tolist(),
+    }
+
+
+def official_resize_case(h, w, oh, ow, seed):
+    rng = np.random.default_rng(seed)
+    img = rng.integers(0, 256, size=(h, w, 3)).astype(np.uint8)
+    norm = rng.integers(1, 256, size=(h, w, 3)).astype(np.uint8)
+    norm[5:9, 10:20] = 0  # a black (invalid) block and scattered invalid pixels
+    norm[rng.uniform(size=(h, w)) < 0.05] = 0
+    # ldm/data/nyu.py, with the file reads replaced by the arrays (cv2.imread gives BGR; cvtColor gives RGB back)
+    im = cv2.cvtColor(img[:, :, ::-1].copy(), cv2.COLOR_BGR2RGB) / 255.
+    im = cv2.resize(im, (ow, oh))
+    sn = cv2.cvtColor(norm[:, :, ::-1].copy(), cv2.COLOR_BGR2RGB) / 255.
+    mask = np.sum(sn, axis=2, keepdims=True)
+    mask = np.where(mask == 0, 0.0, 1.0)
+    sn = cv2.resize(sn, (ow, oh))
+    mask = cv2.resize(mask, (ow, oh))
+    mask = (mask == 1)
+    sn = sn * 2 - 1
+    return {
+        'size': [h, w], 'out': [oh, ow],
+        'image': img.reshape(-1).tolist(), 'normals': norm.reshape(-1).tolist(),
+        'image_out': im.reshape(-1).tolist(), 'normals_out': sn.reshape(-1).tolist(), 'mask_out': mask.astype(int).reshape(-1).tolist(),
+        'nearest_mask_out': cv2.resize((norm.sum(axis=2) != 0).astype(np.uint8), (ow, oh), interpolation=cv2.INTER_NEAREST).reshape(-1).tolist(),
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--out', required=True)
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    golden = {'png': png_cases(a.out), 'npy': npy_cases(a.out), 'mat': mat_cases(a.out), 'official_resize': [official_resize_case(30, 40, 32, 32, 10), official_resize_case(23, 37, 16, 20, 11)]}
+    with open(os.path.join(a.out, 'golden.json'), 'w') as f:
+        json.dump(golden, f)
+    print('wrote', a.out)
+
+
+if __name__ == '__main__':
+    main()
