@@ -27,3 +27,13 @@ export { SessionCache } from './session-cache.js';
 export { toOrtTensor, fromOrtTensor, type OrtTensor } from './ort-tensor.js';
 export { feedProblems, type IODType, type IOInfo } from './validate.js';
 export { deviceReport } from './report.js';
+export {
+  TrainStepSession,
+  TRAIN_STEP_COUNTER,
+  TRAIN_STATE_FORMAT,
+  type TrainStepProgram,
+  type TrainStepSessionOptions,
+  type TrainStateSpec,
+  type TrainStateKind,
+  type StepResult,
+} from './train-step.js';
