@@ -9,3 +9,12 @@ export { renderScene, objectPixelCounts, PROBE_WIDTH, PROBE_HEIGHT } from './ren
 export type { RenderOptions, RenderResult } from './render.js';
 export { captionOf, sceneCaption, visibleObjects, objectPhrase, joinPhrases, CAPTION_MIN_PIXELS } from './caption.js';
 export * from './toy-image.js';
+export { exportDataset, exportItems, writeItem, LAYOUTS, LAYOUT_NAMES } from './export.js';
+export type { ExportOptions, ExportSummary, ExportItem, ItemMeta, Layout, LayoutContext, LayoutName } from './export.js';
+export { encodeNpy } from './npy.js';
+export type { NpyArray } from './npy.js';
+export { encodeMat, matChar, matMatrix, matScalar, matStructRow } from './mat5.js';
+export type { MatValue } from './mat5.js';
+export { humanParts } from './layouts/pascal.js';
+export { edgeMap } from './layouts/common.js';
+export { valueNoise, patternWeight } from './texture.js';
