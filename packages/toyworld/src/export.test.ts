@@ -70,11 +70,13 @@ describe('layouts', () => {
     const out = join(root, 'nyuv2');
     await exportDataset(opts('nyuv2', out));
     expect(tree(out)).toEqual([
+      'data_split/nyu_test.txt', 'data_split/nyu_train.txt',
       'nyu/test/caption/000002.txt', 'nyu/test/img/000002.png', 'nyu/test/norm/000002.png',
       'nyu/train/caption/000000.txt', 'nyu/train/caption/000001.txt', 'nyu/train/img/000000.png', 'nyu/train/img/000001.png',
       'nyu/train/norm/000000.png', 'nyu/train/norm/000001.png',
     ]);
     expect(readFileSync(join(out, 'nyu/test/caption/000002.txt'), 'utf8')).toBe(img[2]!.caption);
+    expect(readFileSync(join(out, 'data_split/nyu_train.txt'), 'utf8')).toBe('train/img/000000.png train/norm/000000.png\ntrain/img/000001.png train/norm/000001.png\n');
     expect((await readRawImage(join(out, 'nyu/train/norm/000001.png'))).data).toEqual(encodeNormals(img[1]!.normals, img[1]!.valid));
   });
 

@@ -6,9 +6,11 @@
 //   nyu/test/...                 the same for the test split
 // <id> is the scene index with 6 digits (NYU's numbering style: train and test share one index space).
 // The readers glob-sort each folder and pair files by position, so every id has all three files.
+// Also written, outside nyu/: data_split/nyu_train.txt and nyu_test.txt in the form of Bae et al.'s split files
+// ("train/img/<id>.png train/norm/<id>.png" per line), for their loader with NYU_PATH = DIR/nyu.
 import { normalsToRaw, rgbToRaw } from '../toy-image.js';
 import type { ExportItem, Layout } from './common.js';
-import { pad, png } from './common.js';
+import { lines, pad, png } from './common.js';
 
 function stem(item: ExportItem): { dir: string; id: string } {
   return { dir: `nyu/${item.split}`, id: pad(item.index, 6) };
@@ -29,7 +31,11 @@ export const nyuv2Layout: Layout = {
     ]);
     return { files, meta: { caption: img.caption } };
   },
-  finish() {
-    return new Map();
+  finish(items) {
+    const split = (name: 'train' | 'test'): string => lines(items.filter((i) => i.split === name).map((i) => {
+      const id = pad(i.index, 6);
+      return `${name}/img/${id}.png ${name}/norm/${id}.png`;
+    }));
+    return new Map([['data_split/nyu_train.txt', split('train')], ['data_split/nyu_test.txt', split('test')]]);
   },
 };
