@@ -72,3 +72,22 @@ export {
 } from './blip2/image-processing-blip.js';
 export { PIL_RESAMPLE, pilResize, type PilFilter } from './blip2/pil-resample.js';
 export { loadBlip2Tokenizer, type Blip2Tokenizer } from './blip2/tokenizer.js';
+export { blip2Captioner, type Blip2Captioner, type Blip2CaptionerOptions } from './blip2/blip2-captioner.js';
+export {
+  beamSearchGenerate,
+  causalBias,
+  emptyPast,
+  greedyGenerate,
+  FLOAT32_MIN,
+  type DecodeStep,
+  type GenerateOptions,
+} from './blip2/blip2-decoding.js';
+export {
+  Blip2ForConditionalGeneration,
+  buildBlip2DecoderGraph,
+  buildBlip2ImageGraph,
+  compileBlip2,
+  decoderCacheNames,
+  type CompileBlip2Options,
+  type CompiledBlip2,
+} from './blip2/modeling-blip-2-generation.js';

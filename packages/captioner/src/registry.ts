@@ -1,7 +1,8 @@
 // createCaptioner(spec): one string picks a captioner (CLI flags, config files).
 import { Diff2in1Error } from '@diff2in1/tensor';
 import type { Captioner } from './captioner.js';
-import { openBlip2Folder } from './blip2/blip2-folder.js';
+import type { Blip2CaptionerOptions } from './blip2/blip2-captioner.js';
+import { blip2Captioner } from './blip2/blip2-captioner.js';
 import { sceneCaptioner } from './scene-captioner.js';
 import { noneCaptioner, templateCaptioner } from './simple-captioners.js';
 import type { TransformersCaptionerOptions } from './transformers-captioner.js';
@@ -13,10 +14,11 @@ export const CAPTIONER_KINDS = [
   'template:<text>',
   'scene[:<dataset dir or captions.json>]',
   'transformers:<local model dir>',
-  'blip2:<local transformers folder of Salesforce/blip2-*>',
+  'blip2:<local transformers folder of Salesforce/blip2-opt-*>',
 ] as const;
 
-export interface CreateCaptionerOptions extends TransformersCaptionerOptions {
+/** Options for every kind; each kind reads the ones it knows. */
+export interface CreateCaptionerOptions extends TransformersCaptionerOptions, Omit<Blip2CaptionerOptions, 'device' | 'maxNewTokens'> {
   /** Dataset folder, used by a bare 'scene' spec (its captions.json holds the ground truth). */
   datasetDir?: string;
 }
@@ -50,10 +52,8 @@ export async function createCaptioner(spec: string, opts: CreateCaptionerOptions
       return transformersCaptioner(arg, opts);
     case 'blip2': {
       if (!arg) throw new Diff2in1Error('captioner', "'blip2' needs a local transformers folder: 'blip2:<dir>'");
-      const folder = openBlip2Folder(arg); // validates the files, with download advice when something is missing
-      throw new Diff2in1Error('captioner',
-        `blip2: the folder is complete (${folder.config.text_config.num_hidden_layers}-layer OPT), but running BLIP-2 needs its graphs ` +
-        "compiled by @diff2in1/graph, which is not wired up yet; use 'transformers:<dir>' (e.g. a vit-gpt2 export) meanwhile", { file: arg });
+      const { dtype: _dtype, datasetDir: _datasetDir, ...rest } = opts;
+      return blip2Captioner(arg, rest);
     }
     default:
       throw new Diff2in1Error('captioner', `unknown captioner kind '${kind}'; valid kinds: ${kindsList()}`);

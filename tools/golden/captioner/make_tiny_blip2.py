@@ -11,7 +11,8 @@ this is the "independent computation" stand-in until golden files made by transf
 reference.safetensors: pixel_values (BlipImageProcessor: PIL bicubic resize to 32×32, rescale, CLIP mean/std),
 vision_last_hidden_state (after post_layernorm), qformer_last_hidden_state, language_projection, prompt_logits
 (OPT logits for [query embeds] + embed("</s>a room with")), all float32.
-golden.json: prompt text/ids, greedy prompt-free caption ids/text, and min top-1/top-2 logit margins.
+golden.json: prompt text/ids, greedy prompt-free caption ids/text, min top-1/top-2 logit margin, and the
+beam-search ids of two settings (hf_beam_search.py, written as transformers' beam_search).
 
 Semantics reproduced (names are the transformers state_dict keys):
 - vision: Conv2d patches + class_embedding + position_embedding; pre-LN layers; attention through one `qkv`
@@ -36,6 +37,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tiny_bpe  # noqa: E402
+from hf_beam_search import beam_search  # noqa: E402
 from safetensors.numpy import save_file  # noqa: E402  (tools/python shim)
 
 SEED = 20240611
@@ -342,6 +344,15 @@ def run(model, pv, prompt_ids, bos, eos):
     return vis, qf, proj, prompt_logits, ids, margins
 
 
+def beam_cases(model, proj, bos, eos):
+    cases = []
+    for nb, mx in ((3, MAX_NEW_TOKENS), (2, 3)):
+        got = beam_search(model, proj, bos, eos, nb, mx)
+        assert got == beam_search(model, proj, bos, eos, nb, mx, dtype=torch.float64), "beam search depends on float precision"
+        cases.append({"num_beams": nb, "max_new_tokens": mx, "length_penalty": 1.0, "ids": got})
+    return cases
+
+
 def main(out):
     os.makedirs(out, exist_ok=True)
     vocab, merges, special = tiny_bpe.build_vocab(leading_specials=("<s>", "<pad>", "</s>", "<unk>"), specials=())
@@ -362,11 +373,20 @@ def main(out):
         model = build(seed, vocab, eos)
         vis, qf, proj, prompt_logits, ids, margins = run(model, pv, prompt_ids, bos, eos)
         if ids[-1] == eos and min(margins) > 0.05 and len(set(ids[1:-1])) >= 2:
-            break
+            try:  # eos within the top num_beams at the first step would divide by a zero length (as transformers)
+                beams = beam_cases(model, proj, bos, eos)
+            except ZeroDivisionError:
+                continue
+            # beam search should find a finished caption greedy does not; the short case ends at max length
+            if beams[0]["ids"] != ids[1:] and beams[0]["ids"][-1] == eos and beams[1]["ids"][-1] != eos:
+                break
     else:
         sys.exit("no acceptable seed")
     caption = tiny_bpe.decode(ids, vocab, {"</s>": bos, "<pad>": pad, "<s>": 0, "<unk>": 3}).strip()
     print(f"seed {seed}: caption ids {ids} text {caption!r} min margin {min(margins):.4f}")
+
+    for b in beams:
+        print(f"beam search num_beams={b['num_beams']} max_new_tokens={b['max_new_tokens']}: {b['ids']}")
 
     # ---- weights: the state_dict without the tied lm_head, in two shards plus an index (save_pretrained layout)
     sd = {k: v.detach().numpy().astype(np.float32) for k, v in model.state_dict().items()}
@@ -411,7 +431,7 @@ def main(out):
         "tokenizer_config.json": tok_cfg,
         "special_tokens_map.json": {"bos_token": "</s>", "eos_token": "</s>", "unk_token": "</s>", "pad_token": "<pad>"},
         "golden.json": {"seed": seed, "prompt": PROMPT, "prompt_ids": prompt_ids, "caption_ids": ids, "caption": caption,
-                        "max_new_tokens": MAX_NEW_TOKENS, "min_margin": min(margins), "bos_token_id": bos,
+                        "max_new_tokens": MAX_NEW_TOKENS, "min_margin": min(margins), "beam_search": beams, "bos_token_id": bos,
                         "eos_token_id": eos, "image": "image.png"},
     }
     for name, obj in files.items():
