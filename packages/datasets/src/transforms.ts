@@ -11,8 +11,9 @@
 //     antialias). Class ids and saliency, which the official code never resizes, use nearest.
 //  'nearest'  — image bilinear as above; every label (values and valid mask) nearest-neighbour
 //     (torch/cv2 INTER_NEAREST: src = floor(dst·in/out)), as MTI-Net / InvPT / mmseg resize label maps.
-// Horizontal flip mirrors every map and negates the normal's x component (camera frame: x right; a left-right
-// mirror maps n = (x, y, z) to (−x, y, z); Bae et al. dataloader_nyu.py: norm_gt[:, :, 0] = −norm_gt[:, :, 0]).
+// Horizontal flip mirrors every map and negates the normal's x component (x is the image-horizontal axis, right
+// in OpenCV's frame, left in Bae et al.'s NYUv2 maps; either way a left-right mirror maps n = (x, y, z) to
+// (−x, y, z); Bae et al. dataloader_nyu.py: norm_gt[:, :, 0] = −norm_gt[:, :, 0]).
 // Colour augmentation touches only the RGB image (Bae et al. data/utils.py color_augmentation).
 import type { ClassLabel, DenseLabel, Labels } from '@diff2in1/tasks';
 import type { Rng } from '@diff2in1/tensor';

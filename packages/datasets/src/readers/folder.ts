@@ -40,14 +40,32 @@ async function pathExists(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * Reads classes.json. Each of `semseg` and `parts` is `{ "names": [...], "ignoreIndex"?: n }` or a list of
+ * `{ "id": k, "name": "..." }` with ids 0..n−1 in order; `semantic` is accepted as an alias of `semseg`, and a
+ * top-level `ignoreIndex` applies where a task gives none. Other keys are ignored.
+ */
 function parseClasses(raw: unknown, file: string): ClassesFile {
   const out: ClassesFile = {};
-  if (typeof raw !== 'object' || raw === null) throw datasetError('classes.json must be an object like {"semseg": {"names": [...], "ignoreIndex": 255}}', file);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw datasetError('classes.json must be an object like {"semseg": {"names": [...], "ignoreIndex": 255}}', file);
+  const obj = raw as Record<string, unknown>;
+  const topIgnore = obj.ignoreIndex;
+  if (topIgnore !== undefined && !Number.isSafeInteger(topIgnore)) throw datasetError('ignoreIndex must be an integer', file);
   for (const key of ['semseg', 'parts'] as const) {
-    const v = (raw as Record<string, unknown>)[key];
+    const v = obj[key] ?? (key === 'semseg' ? obj.semantic : undefined);
     if (v === undefined) continue;
-    const names = (v as { names?: unknown }).names;
-    const ignore = (v as { ignoreIndex?: unknown }).ignoreIndex;
+    let names: unknown, ignore: unknown;
+    if (Array.isArray(v)) {
+      names = v.map((c: unknown, i) => {
+        const e = c as { id?: unknown; name?: unknown };
+        if (typeof c !== 'object' || c === null || e.id !== i || typeof e.name !== 'string') throw datasetError(`${key}[${i}] must be {"id": ${i}, "name": "..."} (ids 0..n−1 in order)`, file);
+        return e.name;
+      });
+    } else {
+      names = (v as { names?: unknown }).names;
+      ignore = (v as { ignoreIndex?: unknown }).ignoreIndex;
+    }
+    ignore ??= topIgnore;
     if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) throw datasetError(`${key}.names must be a list of strings`, file);
     if (ignore !== undefined && !Number.isSafeInteger(ignore)) throw datasetError(`${key}.ignoreIndex must be an integer`, file);
     out[key] = { names: names as string[], ...(ignore === undefined ? {} : { ignoreIndex: ignore as number }) };

@@ -6,7 +6,8 @@
 // mask = sum(rgb) ≠ 0). Neither renormalises the decoded vectors, so we do not either: 8-bit quantisation
 // leaves |n| within ~0.5% of 1, and every evaluation normalises both vectors before taking the angle
 // (torch.cosine_similarity in Bae et al.'s validate(); normal_ize in MTI-Net's eval_normals).
-// Camera frame as stored by those files; x right (a horizontal flip negates x).
+// Frame: as the files store it (Bae et al.'s NYUv2 maps: x left, y up, z towards the camera, per
+// @diff2in1/toyworld's analysis). x is the horizontal axis either way, so a left-right flip negates x.
 //
 // .npy (MTI-Net / ATRC NYUD-MT `normals/*.npy`): float [H, W, 3], invalid where the vector is zero
 // (MTI-Net eval_normals: valid = ‖n‖ ≠ 0; InvPT AddIgnoreRegions: norm = 0 → ignore).
