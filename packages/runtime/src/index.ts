@@ -37,3 +37,4 @@ export {
   type TrainStateKind,
   type StepResult,
 } from './train-step.js';
+export { profileTrainStep, type StepProfile } from './train-step-profile.js';

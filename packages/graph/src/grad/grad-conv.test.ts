@@ -66,6 +66,12 @@ describe('pooling and resize gradients', () => {
     const r = await gradCheck({ dtype: 'float32', rng, inputs: [u([1, 2, 3, 4])], build: (x) => sq(interpolate(x!, { scaleFactor: 2 })) });
     expect(r.maxError).toBeLessThan(1e-2);
   });
+  test('bilinear float32 (ONNX Resize forward, MatMul adjoint)', async () => {
+    for (const o of [{ scaleFactor: 2, mode: 'bilinear' as const }, { size: [3, 7] as const, mode: 'bilinear' as const, alignCorners: true }]) {
+      const r = await gradCheck({ dtype: 'float32', rng, inputs: [u([1, 2, 4, 5])], build: (x) => sq(interpolate(x!, o)) });
+      expect(r.maxError).toBeLessThan(1e-2);
+    }
+  });
   test('nearest non-integer and bilinear up/down, both align modes (float64)', async () => {
     for (const o of [{ size: [5, 7] as const }, { size: [7, 9] as const, mode: 'bilinear' as const }, { size: [3, 2] as const, mode: 'bilinear' as const, alignCorners: true }]) {
       const r = await gradCheck({ dtype: 'float64', rng, inputs: [u([2, 2, 4, 5])], build: (x) => sq(interpolate(x!, o)) });

@@ -1,18 +1,16 @@
-// Gradient rules of Conv, ConvTranspose and pooling, in ops ORT's CPU EP runs fast (DESIGN.md, measured):
-// Conv dX = ConvTranspose(dY, W) with output_padding computed from the shapes (never `output_shape`);
-// Conv dW = im2col(X) · dYᵀ as one batched MatMul; ConvTranspose dX = Conv(dY, W), dW = im2col(dY) · Xᵀ.
+// Gradient rules of Conv, ConvTranspose and pooling in standard ONNX ops. Conv: see conv-grads.ts.
+// ConvTranspose: dX = Conv(dY, W), dW = im2col(dY) · Xᵀ as one batched MatMul.
 import { Tensor } from '@diff2in1/tensor';
 import { type Node, type Value, attr, spec } from '../ir/graph.js';
 import { graphError } from '../ir/shape.js';
 import { mul } from '../ops/elementwise.js';
 import { conv, convTranspose } from '../ops/conv.js';
 import { im2col } from '../ops/im2col.js';
-import { matmul } from '../ops/linalg.js';
 import { reduceSum } from '../ops/reduce.js';
-import { reshape, squeeze } from '../ops/shape.js';
+import { reshape } from '../ops/shape.js';
 import { scatterElements } from '../ops/indexing.js';
 import { registerVjp, zeros } from './autodiff.js';
-import { swapLast } from './rules-linalg.js';
+import { batchOuter, convInputGrad, convWeightGrad } from './conv-grads.js';
 
 interface Geo { kernel: number[]; strides: number[]; pads: number[]; dilations: number[]; group: number }
 
@@ -36,36 +34,15 @@ function geometry(n: Node): Geo {
 
 const spatialOf = (v: Value): number[] => v.shape.slice(2) as number[];
 
-/** Σ over the batch of A_n · B_nᵀ for A [N, g, P, L], B [N, g, Q, L] → [g, P, Q]. */
-function batchOuter(a: Value, b: Value): Value {
-  const prod = matmul(a, swapLast(b));
-  return a.shape[0] === 1 ? squeeze(prod, 0) : reduceSum(prod, 0);
-}
-
 registerVjp('Conv', (n, [gy], want) => {
   const [x, w, b] = [n.inputs[0]!, n.inputs[1]!, n.inputs[2]];
   const geo = geometry(n);
   const sp = spatialOf(x);
-  const out = spatialOf(gy!);
-  const r = sp.length;
-  let dx: Value | undefined;
-  if (want[0]) {
-    const outputPadding = sp.map((len, i) => len - ((out[i]! - 1) * geo.strides[i]! - geo.pads[i]! - geo.pads[i + r]! + geo.dilations[i]! * (geo.kernel[i]! - 1) + 1));
-    dx = convTranspose(gy!, w, null, { stride: geo.strides, padding: geo.pads, dilation: geo.dilations, groups: geo.group, outputPadding });
-  }
-  let dw: Value | undefined;
-  if (want[1]) {
-    const cols = im2col(x, { kernel: geo.kernel, strides: geo.strides, dilations: geo.dilations, pads: geo.pads, out }); // [N, C·K, L]
-    const [cout, cpg] = [w.shape[0] as number, w.shape[1] as number];
-    const l = out.reduce((p, d) => p * d, 1);
-    const k = geo.kernel.reduce((p, d) => p * d, 1);
-    const g = geo.group;
-    const colsG = reshape(cols, [x.shape[0]!, g, cpg * k, l]);
-    const gyG = reshape(gy!, [x.shape[0]!, g, cout / g, l]);
-    dw = reshape(batchOuter(gyG, colsG), w.shape); // [g, O/g, C/g·K] → [O, C/g, ...k]
-  }
-  const db = want[2] && b ? reduceSum(gy!, [0, ...sp.map((_, i) => i + 2)]) : undefined;
-  return [dx, dw, db];
+  return [
+    want[0] ? convInputGrad(gy!, w, geo, sp) : undefined,
+    want[1] ? convWeightGrad(x, gy!, w, geo) : undefined,
+    want[2] && b ? reduceSum(gy!, [0, ...sp.map((_, i) => i + 2)]) : undefined,
+  ];
 });
 
 registerVjp('ConvTranspose', (n, [gy], want) => {

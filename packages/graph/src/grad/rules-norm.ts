@@ -6,6 +6,13 @@ import { reduceMean, reduceSum } from '../ops/reduce.js';
 import { reshape } from '../ops/shape.js';
 import { registerVjp } from './autodiff.js';
 
+/** A ConstantOfShape filled with 1 (how groupNorm passes LayerNormalization a unit scale). */
+function isOnes(v: Value): boolean {
+  const p = v.producer;
+  const a = p?.attrs.value;
+  return !!p && p.opType === 'ConstantOfShape' && !!a && a.kind === 'tensor' && Number(a.value.data[0]) === 1;
+}
+
 const floatAttr = (n: Node, k: string, d: number): number => {
   const a = n.attrs[k];
   return a && a.kind === 'float' ? a.value : d;
@@ -18,13 +25,14 @@ registerVjp('LayerNormalization', (n, [gy], want) => {
   const axis = a && a.kind === 'int' ? (a.value < 0 ? a.value + x.rank : a.value) : x.rank - 1;
   const norm = x.shape.map((_, i) => i).filter((i) => i >= axis);
   const lead = x.shape.map((_, i) => i).filter((i) => i < axis);
-  const mean = cast(n.outputs[1]!, x.dtype);
   const rstd = cast(n.outputs[2]!, x.dtype);
-  const xhat = mul(sub(x, mean), rstd);
+  // With a unit scale and no bias (groupNorm's use) the output already is x̂.
+  const unit = !bias && isOnes(scale);
+  const xhat = unit ? n.outputs[0]! : mul(sub(x, cast(n.outputs[1]!, x.dtype)), rstd);
   const g = gy!;
   let dx: Value | undefined;
   if (want[0]) {
-    const gh = mul(g, scale);
+    const gh = unit ? g : mul(g, scale);
     dx = mul(rstd, sub(sub(gh, reduceMean(gh, norm, true)), mul(xhat, reduceMean(mul(gh, xhat), norm, true))));
   }
   const sumLead = (t: Value): Value => (lead.length ? reduceSum(t, lead) : t);

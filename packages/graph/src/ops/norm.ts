@@ -13,18 +13,31 @@ function channelView(p: Value, rank: number): Value {
 
 /**
  * torch.nn.functional.group_norm: statistics over (C/G × spatial) per sample and group, then a per-channel
- * affine. Written with Reshape/ReduceMean so it runs on any ORT build and differentiates through autodiff.
+ * affine. float32/float16: ONNX LayerNormalization over the [N, G, C/G·spatial] view (one fused pass; its Mean
+ * and InvStdDev outputs serve the gradient rule). float64 (ORT's LayerNormalization keeps float32 statistics):
+ * written with ReduceMean so gradient checks stay exact.
  */
 export function groupNorm(x: Value, groups: number, weight?: Value | null, bias?: Value | null, eps = 1e-5): Value {
   const op = 'GroupNorm';
   const c = x.shape[1];
   if (x.rank < 2 || typeof c !== 'number' || c % groups !== 0) throw graphError(op, `${x} needs a static channel axis divisible by ${groups} groups`);
   const xr = reshape(x, [x.shape[0]!, groups, -1]);
-  const mean = reduceMean(xr, [2], true);
-  const d = sub(xr, mean);
-  const v = reduceMean(mul(d, d), [2], true);
-  const y = reshape(div(d, sqrt(add(v, eps))), x.shape);
-  return affine(op, y, weight, bias, c);
+  let normed: Value;
+  if (x.dtype === 'float64') {
+    const mean = reduceMean(xr, [2], true);
+    const d = sub(xr, mean);
+    const v = reduceMean(mul(d, d), [2], true);
+    normed = div(d, sqrt(add(v, eps)));
+  } else {
+    const g = x.graph;
+    const len = xr.shape[2] as number;
+    const ones = g.node1('ConstantOfShape', [g.int64s([len])], { value: attr.tensor(fill(x.dtype, [1], 1)) }, spec(x.dtype, [len]));
+    const statShape = [x.shape[0]!, groups, 1];
+    normed = g.node('LayerNormalization', [xr, ones], { axis: attr.int(2), epsilon: attr.float(eps) }, [
+      spec(x.dtype, xr.shape), spec('float32', statShape), spec('float32', statShape),
+    ])[0]!;
+  }
+  return affine(op, reshape(normed, x.shape), weight, bias, c);
 }
 
 function affine(op: string, y: Value, weight: Value | null | undefined, bias: Value | null | undefined, c: number): Value {

@@ -105,9 +105,22 @@ export function interpolate(x: Value, o: InterpolateOptions): Value {
   }
   if (mode !== 'bilinear') throw graphError(op, `mode must be 'nearest' or 'bilinear', got '${String(mode)}'`);
   const align = o.alignCorners ?? false;
-  const ah = matrixConst(x, bilinearMatrix(h, ho!, align, align ? undefined : sf?.[0]), ho!, h);
-  const awT = matrixConst(x, transposeMatrix(bilinearMatrix(w, wo!, align, align ? undefined : sf?.[1]), wo!, w), w, wo!);
-  return matmul(ah, matmul(x, awT));
+  const mh = bilinearMatrix(h, ho!, align, align ? undefined : sf?.[0]);
+  const mw = bilinearMatrix(w, wo!, align, align ? undefined : sf?.[1]);
+  if (x.dtype === 'float32') {
+    // ONNX Resize (a 4-tap stencil, much cheaper than the MatMuls) forward; the exact adjoint A_hᵀ·G·A_w backward.
+    const g = x.graph;
+    const vjp = (_n: Node, [gy]: readonly (Value | undefined)[]): (Value | undefined)[] => [
+      matmul(matrixConst(x, transposeMatrix(mh, ho!, h), h, ho!), matmul(gy!, matrixConst(x, mw, wo!, w))),
+    ];
+    const attrs = { mode: attr.string('linear'), coordinate_transformation_mode: attr.string(align ? 'align_corners' : 'half_pixel'), axes: attr.ints([2, 3]) };
+    // scale factors keep torch's source scale 1/scale_factor; otherwise exact output sizes for axes 2, 3
+    const inputs = sf && !align
+      ? [x, null, g.constant(new Tensor('float32', [2], Float32Array.from([sf[0]!, sf[1]!])))]
+      : [x, null, null, g.int64s([ho!, wo!])];
+    return g.node1(op, inputs, attrs, spec(x.dtype, [x.shape[0]!, x.shape[1]!, ho!, wo!]), { vjp });
+  }
+  return matmul(matrixConst(x, mh, ho!, h), matmul(x, matrixConst(x, transposeMatrix(mw, wo!, w), w, wo!)));
 }
 
 function transposeMatrix(m: Float64Array, rows: number, cols: number): Float64Array {
