@@ -1,0 +1,17 @@
+// Where each stage's implementation comes from. To wire a model package in: add it to apps/diff2in1/package.json
+// ("@diff2in1/<pkg>": "workspace:*") and tsconfig.json references, write stages/<stage>.ts exporting
+// `async function run<Stage>(ctx: StageContext)` that calls the package, and list it below. A stage missing here
+// fails with "stage '<name>' is not available yet: <package> has not landed".
+import { STAGE_DEFINITIONS } from '../stage-definitions.js';
+import type { StageName, StageRun } from '../stages.js';
+import { StageRegistry } from '../stages.js';
+import { runReport } from './report.js';
+
+export const IMPLEMENTATIONS: Partial<Record<StageName, StageRun>> = {
+  report: runReport,
+};
+
+/** The registry with every implementation that exists today. */
+export function defaultRegistry(): StageRegistry {
+  return new StageRegistry(STAGE_DEFINITIONS).with(IMPLEMENTATIONS);
+}
