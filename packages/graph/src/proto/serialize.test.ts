@@ -67,6 +67,19 @@ describe('serialize', () => {
     }
   });
 
+  test('contrib-domain nodes get their opset import', async () => {
+    const g = new GraphBuilder('contrib');
+    const x = g.input('x', 'float32', [2, 3]);
+    g.output('y', g.node1('FastGelu', [x], {}, { dtype: 'float32', shape: [2, 3] }, { domain: 'com.microsoft' }));
+    const bytes = serialize(g);
+    const m = decodeModel(bytes) as { opsetImport: { domain?: string; version: number }[] };
+    expect(m.opsetImport).toEqual([{ domain: '', version: 21 }, { domain: 'com.microsoft', version: 1 }]);
+    const s = await createSession(bytes, { device: 'cpu' });
+    const y = (await s.run({ x: f32([2, 3], [0, 1, -1, 2, -2, 3]) })).y!;
+    expect(y.data[1]).toBeCloseTo(0.8412, 3); // FastGelu(1) ≈ 0.8412 (tanh approximation)
+    await s.release();
+  });
+
   test('builder errors name the graph and value', () => {
     const g = new GraphBuilder('g1');
     g.input('x', 'float32', [2]);

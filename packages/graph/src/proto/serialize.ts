@@ -16,6 +16,8 @@ export interface SerializeOptions {
   producerName?: string;
   producerVersion?: string;
   docString?: string;
+  /** Versions of non-default operator domains (default: com.microsoft 1, others 1). */
+  opsets?: Readonly<Record<string, number>>;
   /**
    * Write initializers of at least `threshold` bytes (default 1024) into `file` instead of the model.
    * `location` (default: the file's base name) is what the model records, relative to the model's folder.
@@ -137,11 +139,24 @@ function graphProto(g: GraphBuilder, ext: ExternalWriter | undefined): Obj {
   };
 }
 
+/** Operator-set versions of the non-default domains nodes may use (ORT's contrib ops are version 1). */
+const DOMAIN_VERSIONS: Readonly<Record<string, number>> = { 'com.microsoft': 1 };
+
+/** Every domain used by the graph's live nodes, nested graphs included. */
+function domainsOf(g: GraphBuilder, out = new Set<string>()): Set<string> {
+  for (const n of liveNodes(g)) {
+    if (n.domain) out.add(n.domain);
+    for (const a of Object.values(n.attrs)) if (a.kind === 'graph') domainsOf(a.value, out);
+  }
+  return out;
+}
+
 /** The ModelProto of a graph as a plain object (protobufjs field names). */
 export function modelProto(g: GraphBuilder, opts: SerializeOptions = {}, ext?: ExternalWriter): Obj {
+  const extra = [...domainsOf(g)].sort().map((domain) => ({ domain, version: opts.opsets?.[domain] ?? DOMAIN_VERSIONS[domain] ?? 1 }));
   return {
     irVersion: IR_VERSION,
-    opsetImport: [{ domain: '', version: OPSET }],
+    opsetImport: [{ domain: '', version: OPSET }, ...extra],
     producerName: opts.producerName ?? 'diff2in1-graph',
     producerVersion: opts.producerVersion ?? '0.1.0',
     ...(opts.docString ? { docString: opts.docString } : {}),
