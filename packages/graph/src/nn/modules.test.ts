@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { Rng, Tensor, readSafetensors } from '@diff2in1/tensor';
+import { Rng, SafetensorsFile, Tensor, readSafetensors } from '@diff2in1/tensor';
 import { GraphBuilder } from '../ir/graph.js';
 import { runGraph } from '../testing/run.js';
 import { relErr } from '../testing/reference.js';
@@ -124,6 +124,15 @@ describe('initialisers and loading', () => {
     const again = new All();
     initParameters(again, new Rng(5));
     expect(again.conv.weight.data.data).toEqual(m.conv.weight.data.data);
+  });
+
+  test('loadStateDict reads a safetensors file lazily, under a name prefix', () => {
+    const m = new All();
+    const file = SafetensorsFile.open(fileURLToPath(new URL('../fixtures/modules.safetensors', import.meta.url)));
+    const r = loadStateDict(m, file, { prefix: 'sd.', strict: true });
+    file.close();
+    expect(r.loaded).toBe(Object.keys(pick('sd.')).length);
+    expect(Array.from(m.lin.weight.data.data as Float32Array)).toEqual(Array.from(pick('sd.')['lin.weight']!.data as Float32Array));
   });
 
   test('loadStateDict reports missing, unexpected and mis-shaped names; strict throws', () => {

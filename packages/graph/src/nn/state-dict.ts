@@ -27,6 +27,16 @@ function adapt(src: StateSource): { names: string[]; get: (n: string) => Tensor;
   return { names: Object.keys(r), get: (n) => r[n]!, shape: (n) => r[n]!.shape };
 }
 
+/** Only the entries under `prefix` (e.g. 'unet.' of a combined checkpoint), with the prefix removed. */
+function withPrefix(src: ReturnType<typeof adapt>, prefix: string): ReturnType<typeof adapt> {
+  if (!prefix) return src;
+  return {
+    names: src.names.filter((n) => n.startsWith(prefix)).map((n) => n.slice(prefix.length)),
+    get: (n) => src.get(prefix + n),
+    shape: (n) => src.shape(prefix + n),
+  };
+}
+
 /** Converts a checkpoint tensor to the param's dtype where that is lossless or a float widening/narrowing. */
 function convert(t: Tensor, p: Param): Tensor {
   if (t.dtype === p.dtype) return t;
@@ -36,11 +46,12 @@ function convert(t: Tensor, p: Param): Tensor {
 }
 
 /**
- * Loads parameters and persistent buffers from `source` by name. Returns what did not match; with
- * `strict: true` (torch's default) any mismatch throws, listing them all.
+ * Loads parameters and persistent buffers from `source` by name (optionally only the names under `prefix`,
+ * which is stripped). Returns what did not match; with `strict: true` (torch's default) any mismatch throws,
+ * listing them all. float16/float64 checkpoint tensors are converted to float32 parameters.
  */
-export function loadStateDict(model: Module, source: StateSource, opts: { strict?: boolean; file?: string } = {}): LoadReport {
-  const src = adapt(source);
+export function loadStateDict(model: Module, source: StateSource, opts: { strict?: boolean; file?: string; prefix?: string } = {}): LoadReport {
+  const src = withPrefix(adapt(source), opts.prefix ?? '');
   const entries = model.stateEntries();
   const have = new Set(src.names);
   const report: LoadReport = { missing: [], unexpected: src.names.filter((n) => !entries.has(n)).sort(), misShaped: [], loaded: 0 };
