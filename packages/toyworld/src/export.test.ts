@@ -49,9 +49,12 @@ describe('layouts', () => {
     expect(readFileSync(join(out, 'splits/test.txt'), 'utf8')).toBe('toy_000002\n');
     const caps = JSON.parse(readFileSync(join(out, 'captions.json'), 'utf8')) as Record<string, string>;
     expect(caps).toEqual({ toy_000000: img[0]!.caption, toy_000001: img[1]!.caption, toy_000002: img[2]!.caption });
-    const classes = JSON.parse(readFileSync(join(out, 'classes.json'), 'utf8')) as { ignoreIndex: number; semantic: { name: string }[] };
-    expect(classes.ignoreIndex).toBe(255);
-    expect(classes.semantic.map((c) => c.name)).toEqual(['wall', 'floor', 'ceiling', 'window', 'box', 'sphere', 'cylinder', 'cone', 'person']);
+    // The folder format's classes.json schema (@diff2in1/datasets README): semseg / parts = { names, ignoreIndex }.
+    const classes = JSON.parse(readFileSync(join(out, 'classes.json'), 'utf8')) as Record<'semseg' | 'parts', { names: string[]; ignoreIndex: number }>;
+    expect(classes.semseg.names).toEqual(['wall', 'floor', 'ceiling', 'window', 'box', 'sphere', 'cylinder', 'cone', 'person']);
+    expect(classes.semseg.ignoreIndex).toBe(255);
+    expect(classes.parts.names).toEqual(['background', 'head', 'torso', 'upper arm', 'lower arm', 'upper leg', 'lower leg']);
+    expect(classes.parts.ignoreIndex).toBe(255);
     for (let k = 0; k < 3; k++) {
       const id = ids[k]!, t = img[k]!;
       expect((await readRawImage(join(out, `images/${id}.png`))).data).toEqual(t.rgb);

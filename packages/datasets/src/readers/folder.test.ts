@@ -87,13 +87,18 @@ describe('folder format', () => {
     expect(Array.from(s.labels.semseg!.valid.data)).toEqual([1, 0]);
     expect(s.caption).toBeUndefined();
     await expect(openFolder(root, { tasks: ['depth'] })).rejects.toThrow(/task 'depth' is not available .* available: semseg/);
-    // classes as a list of {id, name} under the alias 'semantic', with a top-level ignore index
+    // Only the documented schema is read; the pre-spec toyworld form is refused with the fix.
     writeFileSync(join(root, 'classes.json'), JSON.stringify({ semantic: [{ id: 0, name: 'x' }, { id: 1, name: 'y' }], ignoreIndex: 200 }));
-    const alias = await openFolder(root);
-    expect(alias.classes.semseg).toEqual({ names: ['x', 'y'], ignoreIndex: 200 });
-    await expect(alias.get(0)).rejects.toThrow(/semseg[/\\]a\.png: label values out of range for 2 classes .*255 \(1 px\)/);
-    writeFileSync(join(root, 'classes.json'), JSON.stringify({ semseg: [{ id: 1, name: 'x' }] }));
-    await expect(openFolder(root)).rejects.toThrow(/semseg\[0\] must be \{"id": 0/);
+    await expect(openFolder(root)).rejects.toThrow(/classes\.json: classes\.json has 'semantic' .*"semseg": \{"names"/);
+    writeFileSync(join(root, 'classes.json'), JSON.stringify({ semseg: [{ id: 0, name: 'x' }] }));
+    await expect(openFolder(root)).rejects.toThrow(/semseg must be \{"names": \[\.\.\.\], "ignoreIndex": n\}, not a list/);
+    writeFileSync(join(root, 'classes.json'), JSON.stringify({ semseg: { names: ['x', 'y'] }, ignoreIndex: 200 }));
+    await expect(openFolder(root)).rejects.toThrow(/top-level ignoreIndex .* inside each task/);
+    // Extra fields (toyworld's colours) are ignored; a per-task ignore index is used.
+    writeFileSync(join(root, 'classes.json'), JSON.stringify({ semseg: { names: ['x', 'y'], ignoreIndex: 200, colors: [[0, 0, 0], [1, 1, 1]] } }));
+    const custom = await openFolder(root);
+    expect(custom.classes.semseg).toEqual({ names: ['x', 'y'], ignoreIndex: 200 });
+    await expect(custom.get(0)).rejects.toThrow(/semseg[/\\]a\.png: label values out of range for 2 classes .*255 \(1 px\)/);
   });
 });
 

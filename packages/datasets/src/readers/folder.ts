@@ -40,35 +40,29 @@ async function pathExists(path: string): Promise<boolean> {
   }
 }
 
+const CLASSES_EXAMPLE = '{"semseg": {"names": ["wall", "floor"], "ignoreIndex": 255}}';
+
 /**
- * Reads classes.json. Each of `semseg` and `parts` is `{ "names": [...], "ignoreIndex"?: n }` or a list of
- * `{ "id": k, "name": "..." }` with ids 0..n−1 in order; `semantic` is accepted as an alias of `semseg`, and a
- * top-level `ignoreIndex` applies where a task gives none. Other keys are ignored.
+ * Reads classes.json (README.md, "Folder format"): `semseg` and `parts` are each `{ "names": [...],
+ * "ignoreIndex"?: n }`. Other top-level keys and extra fields inside those objects (e.g. colours) are ignored.
+ * The pre-spec toyworld form (`semantic: [{id, name}]` with a top-level `ignoreIndex`) is refused with the fix.
  */
 function parseClasses(raw: unknown, file: string): ClassesFile {
-  const out: ClassesFile = {};
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw datasetError('classes.json must be an object like {"semseg": {"names": [...], "ignoreIndex": 255}}', file);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw datasetError(`classes.json must be an object like ${CLASSES_EXAMPLE}`, file);
   const obj = raw as Record<string, unknown>;
-  const topIgnore = obj.ignoreIndex;
-  if (topIgnore !== undefined && !Number.isSafeInteger(topIgnore)) throw datasetError('ignoreIndex must be an integer', file);
+  if (obj.semantic !== undefined && obj.semseg === undefined) {
+    throw datasetError(`classes.json has 'semantic' (an older toyworld export); the folder format reads ${CLASSES_EXAMPLE} — re-export with toyworld or rename the key`, file);
+  }
+  if (obj.ignoreIndex !== undefined) throw datasetError('a top-level ignoreIndex is not part of the folder format; put it inside each task: "semseg": {"names": [...], "ignoreIndex": 255}', file);
+  const out: ClassesFile = {};
   for (const key of ['semseg', 'parts'] as const) {
-    const v = obj[key] ?? (key === 'semseg' ? obj.semantic : undefined);
+    const v = obj[key];
     if (v === undefined) continue;
-    let names: unknown, ignore: unknown;
-    if (Array.isArray(v)) {
-      names = v.map((c: unknown, i) => {
-        const e = c as { id?: unknown; name?: unknown };
-        if (typeof c !== 'object' || c === null || e.id !== i || typeof e.name !== 'string') throw datasetError(`${key}[${i}] must be {"id": ${i}, "name": "..."} (ids 0..n−1 in order)`, file);
-        return e.name;
-      });
-    } else {
-      names = (v as { names?: unknown }).names;
-      ignore = (v as { ignoreIndex?: unknown }).ignoreIndex;
-    }
-    ignore ??= topIgnore;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw datasetError(`${key} must be {"names": [...], "ignoreIndex": n}, not ${Array.isArray(v) ? 'a list' : JSON.stringify(v)}`, file);
+    const { names, ignoreIndex } = v as { names?: unknown; ignoreIndex?: unknown };
     if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) throw datasetError(`${key}.names must be a list of strings`, file);
-    if (ignore !== undefined && !Number.isSafeInteger(ignore)) throw datasetError(`${key}.ignoreIndex must be an integer`, file);
-    out[key] = { names: names as string[], ...(ignore === undefined ? {} : { ignoreIndex: ignore as number }) };
+    if (ignoreIndex !== undefined && !Number.isSafeInteger(ignoreIndex)) throw datasetError(`${key}.ignoreIndex must be an integer`, file);
+    out[key] = { names: names as string[], ...(ignoreIndex === undefined ? {} : { ignoreIndex: ignoreIndex as number }) };
   }
   return out;
 }

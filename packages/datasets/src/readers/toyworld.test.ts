@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADE150_OF_SEM, NYU40_OF_SEM, VOC21_OF_SEM, CONTEXT459_OF_SEM, exportDataset, mapLabels, toyImage } from '@diff2in1/toyworld';
+import { ADE150_OF_SEM, NYU40_OF_SEM, VOC21_OF_SEM, CONTEXT459_OF_SEM, SEMANTIC_CLASSES, exportDataset, mapLabels, toyImage } from '@diff2in1/toyworld';
 import type { LayoutName, ToyImage } from '@diff2in1/toyworld';
 import type { DenseLabel, ClassLabel } from '@diff2in1/tasks';
 import type { Dataset, Sample } from '../sample.js';
@@ -74,6 +74,7 @@ describe('readers on toyworld exports', () => {
     const train = await openFolder(folder, { split: 'train' });
     expect(train.ids).toEqual(['toy_000000', 'toy_000001', 'toy_000002']);
     expect((await openFolder(folder, { split: 'test' })).ids).toEqual(['toy_000003', 'toy_000004']);
+    expect(train.classes.semseg).toEqual({ names: SEMANTIC_CLASSES.map((c) => c.name), ignoreIndex: 255 });
     expect(train.classes.parts?.names).toHaveLength(7);
     for (const s of await all(train)) {
       const img = scene(Number(s.id.slice(4)));

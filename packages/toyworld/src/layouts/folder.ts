@@ -7,7 +7,8 @@
 //   saliency/<id>.png  8-bit grey, 255 = object, 0 = room
 //   captions.json      {"<id>": "<caption>"} for every id
 //   splits/train.txt, splits/test.txt   one id per line
-//   classes.json       label tables, encodings and the camera intrinsics at this size
+//   classes.json       {semseg: {names, ignoreIndex}, parts: {names, ignoreIndex}} as the folder format specifies,
+//                      plus colours, encodings, the camera intrinsics at this size and the dataset label maps
 // ids are toy_<scene index, 6 digits>.
 import { DATASET_CLASS_NAMES, IGNORE_INDEX, PART_CLASSES, SEMANTIC_CLASSES, ADE150_OF_SEM, CONTEXT459_OF_SEM, NYU40_OF_SEM, VOC21_OF_SEM } from '../classes.js';
 import { NYU_INTRINSICS, scaleIntrinsics } from '../camera.js';
@@ -43,11 +44,17 @@ export const folderLayout: Layout = {
   finish(items, metas, ctx: LayoutContext) {
     const caps: Record<string, string> = {};
     items.forEach((it, k) => { caps[folderId(it)] = (metas[k] as { caption: string }).caption; });
+    // The semseg / parts entries are the folder format's schema (@diff2in1/datasets README, "Folder format");
+    // colours and the salient flag are toyworld's additions, which readers ignore.
     const classes = {
-      format: 'diff2in1-toyworld-folder/1',
-      semantic: SEMANTIC_CLASSES,
-      ignoreIndex: IGNORE_INDEX,
-      parts: PART_CLASSES,
+      format: 'diff2in1-toyworld-folder/2',
+      semseg: {
+        names: SEMANTIC_CLASSES.map((c) => c.name),
+        ignoreIndex: IGNORE_INDEX,
+        colors: SEMANTIC_CLASSES.map((c) => c.color),
+        salient: SEMANTIC_CLASSES.map((c) => c.salient),
+      },
+      parts: { names: PART_CLASSES.map((c) => c.name), ignoreIndex: IGNORE_INDEX, colors: PART_CLASSES.map((c) => c.color) },
       saliency: { object: 255, room: 0 },
       depth: { unit: 'mm', bitDepth: 16, invalid: 0, kind: 'z-depth (camera frame), not ray length' },
       normals: {
