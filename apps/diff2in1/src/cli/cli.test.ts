@@ -8,6 +8,7 @@ import { SECTIONS, configSchema } from '../config/schema.js';
 import { STAGE_DEFINITIONS } from '../stage-definitions.js';
 import type { StageName, StageRun } from '../stages.js';
 import { StageRegistry } from '../stages.js';
+import { createDataStage } from '../stages/data.js';
 import { IMPLEMENTATIONS } from '../stages/implementations.js';
 import { COMMANDS, COMMON_OPTIONS } from './commands.js';
 import { commandSections } from './help.js';
@@ -139,13 +140,18 @@ describe('config command', () => {
 });
 
 describe('demo, today', () => {
-  it('creates the run directory and resolved config, then stops at the first unavailable stage', async () => {
+  it('creates the run directory and resolved config, prepares the data, then stops at the first unavailable stage', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'cli-'));
-    const r = await run(['demo', '--run-dir', 'runs/demo'], { cwd, registry: new StageRegistry(STAGE_DEFINITIONS).with(IMPLEMENTATIONS) });
+    const small = ['--set', 'data.counts={"train":4,"test":2}', '--set', 'data.imageSize={"height":32,"width":32}'];
+    const reg = new StageRegistry(STAGE_DEFINITIONS).with({ ...IMPLEMENTATIONS, data: createDataStage({ workers: 1 }) });
+    const r = await run(['demo', '--run-dir', 'runs/demo', ...small], { cwd, registry: reg });
     const root = join(cwd, 'runs/demo');
-    expect(JSON.parse(readFileSync(join(root, 'config.resolved.json'), 'utf8'))).toEqual(loadConfig({ file: 'demo', cwd, overrides: [`run.dir=${root}`] }).config);
-    expect(r.err).toContain("error: stage 'data' is not available yet: @diff2in1/toyworld has not landed");
+    const expected = loadConfig({ file: 'demo', cwd, overrides: ['data.counts={"train":4,"test":2}', 'data.imageSize={"height":32,"width":32}', `run.dir=${root}`] }).config;
+    expect(JSON.parse(readFileSync(join(root, 'config.resolved.json'), 'utf8'))).toEqual(expected);
+    expect(r.err).toContain('✓ data: done');
+    expect(r.err).toContain("error: stage 'warmup' is not available yet: @diff2in1/self-improver has not landed");
     expect(r.code).toBe(EXIT.unavailable);
+    expect(existsSync(join(root, 'data/manifest.json'))).toBe(true);
     expect(existsSync(join(root, '.lock'))).toBe(false); // released
   });
 });

@@ -5,9 +5,11 @@
 import { STAGE_DEFINITIONS } from '../stage-definitions.js';
 import type { StageName, StageRun } from '../stages.js';
 import { StageRegistry } from '../stages.js';
+import { createDataStage } from './data.js';
 import { runReport } from './report.js';
 
 export const IMPLEMENTATIONS: Partial<Record<StageName, StageRun>> = {
+  data: createDataStage(),
   report: runReport,
 };
 
