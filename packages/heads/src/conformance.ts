@@ -172,8 +172,10 @@ export async function runConformance<HP extends object>(plugin: TaskNetworkPlugi
   await check('train: finite scalar loss, gradients reach every trainable parameter', async () => {
     created.module.train();
     const g = new GraphBuilder(`${plugin.id}-train`, { params: 'input' });
-    const built = created.build(g, featureInputs(g, created, n, image), { mode: 'train', image });
     const { targets, valid } = targetInputs(g, created.tasks, n, image);
+    const built = created.build(g, featureInputs(g, created, n, image), { mode: 'train', image, valid });
+    const declared0 = created.stepFeeds(n, { mode: 'train', image }).map((f) => `${f.name}[${f.shape}]`).join();
+    if (declared0 !== built.feeds.map((f) => `${f.name}[${f.shape}]`).join()) fail(`stepFeeds() declares ${declared0 || 'none'}, build() used ${built.feeds.map((f) => f.name).join() || 'none'}`);
     const loss = created.loss(g, built.outputs, targets, valid);
     if (loss.rank !== 0) fail(`loss must be a scalar, got ${loss}`);
     g.output('loss', loss);

@@ -39,6 +39,7 @@ function toyPlugin(id: string): TaskNetworkPluginV1<ToyHP> {
       const pyramid = { levels: [{ stride: 2, channels: hyperParameters.channels }] };
       const net: TaskNetworkV1<ToyHP> = {
         specVersion: 1, id, tasks: plugin.tasks, hyperParameters, pyramid, module,
+        stepFeeds: () => [],
         build(g, features, opts) {
           const [f] = pickLevels(id, features, pyramid);
           let y = module.head.forward(f!.value);

@@ -20,6 +20,16 @@ export interface BuildOptions {
   mode: BuildMode;
   /** Input image [H, W]; outputs at stride 1 have this size. */
   image: readonly [number, number];
+  /**
+   * Valid masks of the targets (train mode), for heads whose forward reads them — Bae et al.'s point sampling
+   * skips pixels without ground truth. Heads must work without them (prediction-only graphs).
+   */
+  valid?: ValidMasks;
+  /**
+   * Values for the head's step feeds (see `stepFeeds`), e.g. batch inputs of a compiled training step. Missing
+   * ones become graph inputs named after the feed.
+   */
+  feeds?: Readonly<Record<string, Value>>;
 }
 
 /**
@@ -64,6 +74,8 @@ export interface TaskNetworkV1<HP extends object = Record<string, unknown>> {
   readonly pyramid: PyramidRequest;
   /** The head's parameters and buffers, named as the upstream state_dict. */
   readonly module: Module;
+  /** The per-step inputs `build` will read for a batch of `batch` images (declare them before building). */
+  stepFeeds(batch: number, opts: Pick<BuildOptions, 'mode' | 'image'>): StepFeed[];
   build(g: GraphBuilder, features: readonly PyramidFeature[], opts: BuildOptions): BuildResult;
   /** A scalar loss from `build`'s outputs (train mode), targets and valid masks. */
   loss(g: GraphBuilder, outputs: Readonly<Record<string, Value>>, targets: Targets, valid: ValidMasks): Value;
