@@ -4,6 +4,7 @@
 // Part labels mirror PASCAL-Context's 6-part human parsing (InvPT / MTI-Net `HUMAN_PART[6]`: head 1, torso 2,
 // upper arm 3, lower arm + hand 4, upper leg 5, lower leg + foot 6), so a toy "person" is labelled exactly as a
 // PASCAL person would be after that merge.
+import { Diff2in1Error } from '@diff2in1/tensor';
 
 /** Semantic class ids of the toy world. */
 export const SEM = {
@@ -97,12 +98,24 @@ export const DATASET_CLASS_NAMES = {
   ade150: { 1: 'wall', 4: 'floor', 6: 'ceiling', 9: 'windowpane', 42: 'box', 120: 'ball', 112: 'barrel', 109: 'plaything', 13: 'person' },
 } as const;
 
-/** Maps a semantic map through `table` (ours → theirs); `voidValue` where ours is IGNORE_INDEX. */
+/**
+ * Maps a semantic map through `table` (ours → theirs), writing `voidValue` where ours is IGNORE_INDEX. Without
+ * `out` the result is a Uint8Array when every possible value fits 8 bits and a Uint16Array otherwise (PASCAL-Context's
+ * 459-label ids), so no id ever wraps.
+ */
 export function mapLabels(semantic: Uint8Array, table: readonly number[], voidValue: number, out?: Uint8Array | Uint16Array): Uint8Array | Uint16Array {
-  const dst = out ?? new Uint8Array(semantic.length);
+  const max = Math.max(voidValue, ...table);
+  if (![voidValue, ...table].every((v) => Number.isInteger(v) && v >= 0 && v <= 65535)) {
+    throw new Diff2in1Error('toyworld', `mapLabels: table and void value must be integers in 0..65535, got max ${max}`);
+  }
+  const dst = out ?? (max <= 255 ? new Uint8Array(semantic.length) : new Uint16Array(semantic.length));
+  if (dst.length !== semantic.length) throw new Diff2in1Error('toyworld', `mapLabels: out has ${dst.length} entries for ${semantic.length} pixels`);
+  if (dst instanceof Uint8Array && max > 255) throw new Diff2in1Error('toyworld', `mapLabels: ids up to ${max} do not fit the Uint8Array given as out; pass a Uint16Array or none`);
   for (let i = 0; i < semantic.length; i++) {
     const s = semantic[i] as number;
-    dst[i] = s === IGNORE_INDEX ? voidValue : (table[s] as number);
+    const t = s === IGNORE_INDEX ? voidValue : table[s];
+    if (t === undefined) throw new Diff2in1Error('toyworld', `mapLabels: semantic id ${s} has no entry in a table of ${table.length} classes`);
+    dst[i] = t;
   }
   return dst;
 }

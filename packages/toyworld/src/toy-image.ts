@@ -66,9 +66,9 @@ export function rgbToRaw(img: { width: number; height: number; rgb: Uint8Array }
   return { width: img.width, height: img.height, channels: 3, bitDepth: 8, data: img.rgb };
 }
 
-/** A one-channel 8-bit label map as a RawImage (no copy). */
-export function labelToRaw(width: number, height: number, labels: Uint8Array): RawImage {
-  return { width, height, channels: 1, bitDepth: 8, data: labels };
+/** A one-channel label map as a RawImage (no copy): 8-bit for a Uint8Array, 16-bit for a Uint16Array. */
+export function labelToRaw(width: number, height: number, labels: Uint8Array | Uint16Array): RawImage {
+  return { width, height, channels: 1, bitDepth: labels instanceof Uint16Array ? 16 : 8, data: labels };
 }
 
 /**

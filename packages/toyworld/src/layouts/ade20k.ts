@@ -27,7 +27,7 @@ export const ade20kLayout: Layout = {
     const n = names(item);
     const files = new Map([
       [n.img, await jpeg(img, ctx.jpegQuality)],
-      [n.ann, await png(labelToRaw(img.width, img.height, mapLabels(img.semantic, ADE150_OF_SEM, 0) as Uint8Array))],
+      [n.ann, await png(labelToRaw(img.width, img.height, mapLabels(img.semantic, ADE150_OF_SEM, 0)))],
     ]);
     return { files, meta: { caption: img.caption } };
   },

@@ -30,7 +30,7 @@ export const nyudmtLayout: Layout = {
   async encode(item, img, ctx) {
     const k = id(item);
     const { width: w, height: h } = img;
-    const seg = mapLabels(img.semantic, NYU40_OF_SEM, 0) as Uint8Array;
+    const seg = mapLabels(img.semantic, NYU40_OF_SEM, 0);
     const edges = edgeMap(w, h, seg, img.instance);
     const out = new Map<string, Uint8Array>();
     if (ctx.variant === 'mtinet') {

@@ -75,11 +75,11 @@ export const pascalLayout: Layout = {
   async encode(item, img, ctx) {
     const id = pascalId(item);
     const { width: w, height: h } = img;
-    const labelMap = mapLabels(img.semantic, CONTEXT459_OF_SEM, 0, new Uint16Array(w * h));
+    const labelMap = mapLabels(img.semantic, CONTEXT459_OF_SEM, 0);
     const { anno, categories } = humanParts(img, id);
     const files = new Map<string, Uint8Array>([
       [`JPEGImages/${id}.jpg`, await jpeg(img, ctx.jpegQuality)],
-      [`semseg/pascal-context/${id}.png`, await png(labelToRaw(w, h, mapLabels(img.semantic, VOC21_OF_SEM, 255) as Uint8Array))],
+      [`semseg/pascal-context/${id}.png`, await png(labelToRaw(w, h, mapLabels(img.semantic, VOC21_OF_SEM, 255)))],
       [`pascal-context/trainval/${id}.mat`, encodeMat({ LabelMap: matMatrix('uint16', h, w, labelMap) })],
       [`human_parts/${id}.mat`, encodeMat({ anno })],
       [`normals_distill/${id}.png`, await png(normalsToRaw(img))],
