@@ -1,7 +1,7 @@
 // GraphBuilder → ONNX ModelProto bytes (opset 21, IR version 10). Only nodes that reach an output are written,
 // and only the initializers they read. The bytes depend only on the graph, so they can key a cache.
 // Initializers can go to an external data file (required above protobuf's 2 GB message limit).
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Diff2in1Error, type Tensor } from '@diff2in1/tensor';
 import { ONNX_ELEM_TYPE } from '../ir/dtype.js';
@@ -52,6 +52,10 @@ class ExternalWriter {
     fsyncSync(this.fd);
     closeSync(this.fd);
     renameSync(this.tmp, this.file);
+  }
+  abort(): void {
+    closeSync(this.fd);
+    rmSync(this.tmp, { force: true });
   }
 }
 
@@ -169,18 +173,27 @@ export function modelProto(g: GraphBuilder, opts: SerializeOptions = {}, ext?: E
 export function serialize(g: GraphBuilder, opts: SerializeOptions = {}): Uint8Array {
   if (g.parent) throw new Diff2in1Error('graph', `graph '${g.name}' is a subgraph; serialise its top-level graph`);
   const e = opts.externalData;
+  if (!e) {
+    let bytes = 0;
+    for (const v of g.initializers) bytes += (v.constant!.data as unknown as ArrayBufferView).byteLength;
+    if (bytes > PROTOBUF_LIMIT) {
+      throw new Diff2in1Error('graph', `graph '${g.name}' holds ${bytes} bytes of initializers, over protobuf's 2 GB limit; pass externalData: { file } to serialize()`);
+    }
+  }
   const ext = e ? new ExternalWriter(e.file, e.location ?? basename(e.file), e.threshold ?? 1024) : undefined;
   let bytes: Uint8Array;
   try {
     const obj = modelProto(g, opts, ext);
     bytes = ModelProto.encode(obj).finish();
   } catch (err) {
+    ext?.abort();
     if (err instanceof RangeError && !ext) {
       throw new Diff2in1Error('graph', `graph '${g.name}' is too large for one protobuf message (limit 2 GB); pass externalData: { file } to serialize()`, { cause: err });
     }
     throw err;
   }
   if (bytes.length > PROTOBUF_LIMIT) {
+    ext?.abort();
     throw new Diff2in1Error('graph', `graph '${g.name}' serialises to ${bytes.length} bytes, over protobuf's 2 GB limit; pass externalData: { file } to serialize()`);
   }
   ext?.finish();
