@@ -31,3 +31,24 @@ export * from './tokenizer.js';
 export * from './taps.js';
 /** Node / input / output names of an ONNX model, read without a runtime. */
 export * from './onnx-nodes.js';
+/** torch.nn leaf layers in float32 / float16 (Conv2d, Linear, GroupNorm, LayerNorm, Embedding). */
+export * from './layers.js';
+/** diffusers modules with state_dict names: resnet.py, attention(_processor).py, transformer_2d.py, embeddings.py, unet_2d_blocks.py. */
+export * from './resnet.js';
+export * from './attention.js';
+export * from './transformer-2d.js';
+export * from './embeddings.js';
+export * from './unet-2d-blocks.js';
+/** UNet2DConditionModel, AutoencoderKL, CLIPTextModel. */
+export * from './unet-2d-condition.js';
+export * from './autoencoder-kl.js';
+export * from './clip-text-model.js';
+/** The ONNX graphs built from them and their I/O names. */
+export * from './graphs.js';
+/** Compiled-graph cache (weights blob + per-variant models, external data). */
+export * from './compile-cache.js';
+/** The StableDiffusion API and its loaders. */
+export * from './stable-diffusion.js';
+export * from './compiled-sd.js';
+export * from './onnx-export-sd.js';
+export * from './load-stable-diffusion.js';

@@ -5,6 +5,7 @@ export { type Dim, type Shape, fmtShape, broadcastShapes, broadcastAxes, isStati
 export { Param, type ParamKind, type ParamOwner, type ParamInit } from './ir/param.js';
 export { ONNX_ELEM_TYPE, dtypeFromOnnx, isFloat } from './ir/dtype.js';
 export { serialize, decodeModel, modelProto, liveNodes, OPSET, IR_VERSION, type SerializeOptions } from './proto/serialize.js';
+export { addModelOutputs, encodeModel, type ModelOutputSpec } from './proto/model-edit.js';
 export * from './ops/elementwise.js';
 export * from './ops/activations.js';
 export * from './ops/reduce.js';
