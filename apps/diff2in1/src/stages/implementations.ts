@@ -5,11 +5,13 @@
 import { STAGE_DEFINITIONS } from '../stage-definitions.js';
 import type { StageName, StageRun } from '../stages.js';
 import { StageRegistry } from '../stages.js';
+import { runCaption } from './caption.js';
 import { createDataStage } from './data.js';
 import { runReport } from './report.js';
 
 export const IMPLEMENTATIONS: Partial<Record<StageName, StageRun>> = {
   data: createDataStage(),
+  caption: runCaption,
   report: runReport,
 };
 
