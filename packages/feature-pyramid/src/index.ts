@@ -2,7 +2,7 @@
 // the paper's Eq. 9 / Eq. 10 ('eq9') and the official code's SNmodule ('sn-module', upstream state_dict names).
 export {
   type TapSpec, type PyramidLevel, type PyramidRequest, type PyramidFeature, type TapValues, type BackboneTap,
-  fromBackboneTaps, checkTaps, groupByStride, tapValue, levelSize, tapInputs, tapInputName, pickLevels, isPowerOfTwo,
+  fromBackboneTaps, checkTaps, groupByStride, tapValue, levelSize, tapInputs, tapInputName, tapShapes, pickLevels, isPowerOfTwo,
 } from './levels.js';
 export { SNConv2d, type SNConv2dOptions } from './sn-conv2d.js';
 export { SegBlock } from './seg-block.js';

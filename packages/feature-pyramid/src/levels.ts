@@ -113,3 +113,9 @@ export function pickLevels(where: string, features: readonly PyramidFeature[], r
     return f;
   });
 }
+
+/** The `tap.<name>` inputs as {dtype, shape} specs (batch inputs of a compiled training step). */
+export function tapShapes(taps: readonly TapSpec[], batch: number, image: readonly [number, number]): Record<string, { dtype: 'float32'; shape: number[] }> {
+  checkTaps('tapShapes', taps);
+  return Object.fromEntries(taps.map((t) => [tapInputName(t.name), { dtype: 'float32' as const, shape: [batch, t.channels, ...levelSize(image, t.stride)] }]));
+}
