@@ -2,7 +2,6 @@
 export * from './camera.js';
 export * from './classes.js';
 export * from './types.js';
-export { Rng, sceneRng, hash2, fmix32 } from './rng.js';
 export { makeScene } from './scene.js';
 export type { SceneOptions } from './scene.js';
 export { renderScene, objectPixelCounts, PROBE_WIDTH, PROBE_HEIGHT } from './render.js';

@@ -4,7 +4,7 @@
 // (right-handed axes). World = anchor + Ry(yaw)·local with x = c·x' + s·z', z = −s·x' + c·z'.
 import { PART } from './classes.js';
 import type { NamedColor } from './classes.js';
-import type { Rng } from './rng.js';
+import type { SceneRandom } from './scene-random.js';
 import type { Material, Primitive, SceneObject, Vec3 } from './types.js';
 
 const SKIN: readonly Vec3[] = [[241, 194, 125], [224, 172, 105], [198, 134, 66], [141, 85, 36], [255, 219, 172]];
@@ -26,7 +26,7 @@ export interface PersonParams {
   shortSleeves: boolean;
 }
 
-export function drawPersonParams(rng: Rng): PersonParams {
+export function drawPersonParams(rng: SceneRandom): PersonParams {
   const swing = rng.uniform(-0.35, 0.35);
   const stride = rng.uniform(-0.3, 0.3);
   return {

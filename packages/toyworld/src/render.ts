@@ -4,7 +4,7 @@
 import type { Intrinsics } from './camera.js';
 import { scaleIntrinsics } from './camera.js';
 import { IGNORE_INDEX, SEM, srgbToLinear } from './classes.js';
-import { fmix32 } from './rng.js';
+import { fmix32 } from './hash.js';
 import { FACE_CEILING, FACE_FLOOR, NO_HIT, OS, PS, T_BOX, T_CONE, T_CYLINDER, Tracer } from './tracer.js';
 import { PAT_CHECKER, PAT_NOISE, PAT_PLAIN, PAT_STRIPES, patternWeight } from './texture.js';
 import type { Scene } from './types.js';

@@ -6,8 +6,8 @@ import type { NamedColor, ObjectKind } from './classes.js';
 import { boundRadius, buildPerson, drawPersonParams, personFootprint } from './person.js';
 import type { PersonParams } from './person.js';
 import { objectPixelCounts, PROBE_HEIGHT, PROBE_WIDTH } from './render.js';
-import { sceneRng } from './rng.js';
-import type { Rng } from './rng.js';
+import { sceneRandom } from './scene-random.js';
+import type { SceneRandom } from './scene-random.js';
 import type { Light, Material, Pattern, Primitive, Room, Scene, SceneObject, Vec3, WallId } from './types.js';
 
 export interface SceneOptions {
@@ -37,7 +37,7 @@ function material(color: Vec3, color2: Vec3, pattern: Pattern, scale: number, ax
   return { color, color2, pattern, scale, axis, emission };
 }
 
-function objectMaterial(rng: Rng, c: NamedColor): Material {
+function objectMaterial(rng: SceneRandom, c: NamedColor): Material {
   const k = rng.weighted([45, 20, 15, 20]);
   const base = c.srgb;
   const other = shade(base, c.name === 'white' ? -0.35 : c.name === 'black' ? 0.35 : rng.chance(0.5) ? 0.45 : -0.45);
@@ -47,7 +47,7 @@ function objectMaterial(rng: Rng, c: NamedColor): Material {
   return material(base, shade(base, -0.3), 'noise', rng.uniform(4, 10));
 }
 
-function makeRoom(rng: Rng, materials: Material[]): { room: Room; light: Light } {
+function makeRoom(rng: SceneRandom, materials: Material[]): { room: Room; light: Light } {
   const W = rng.uniform(3.2, 6), D = rng.uniform(3.5, 7), H = rng.uniform(2.5, 3);
   const ceiling = rng.chance(0.85);
   const wc = rng.pick(WALLS);
@@ -105,7 +105,7 @@ interface Pending {
   person: { params: PersonParams; x: number; z: number; color: NamedColor; material: number } | null;
 }
 
-function place(rng: Rng, room: Room, placed: Placed[], r: number): { x: number; z: number } | null {
+function place(rng: SceneRandom, room: Room, placed: Placed[], r: number): { x: number; z: number } | null {
   const [W, , D] = room.size;
   const m = 0.15;
   if (2 * (r + m) >= W || 2 * (r + m) >= D) return null;
@@ -121,7 +121,7 @@ function finish(kind: ObjectKind, color: NamedColor, prims: Primitive[], anchor:
 }
 
 /** Draws one object (a person's pose is drawn now, its primitives are built once the camera is known). */
-function makeObject(rng: Rng, kind: ObjectKind, room: Room, placed: Placed[], materials: Material[]): Pending | null {
+function makeObject(rng: SceneRandom, kind: ObjectKind, room: Room, placed: Placed[], materials: Material[]): Pending | null {
   const color = rng.pick(OBJECT_COLORS);
   const mat = materials.push(objectMaterial(rng, color)) - 1;
   if (kind === 'person') {
@@ -173,7 +173,7 @@ function makeObject(rng: Rng, kind: ObjectKind, room: Room, placed: Placed[], ma
 }
 
 /** Builds the scene's objects and a camera looking at them; people turn roughly towards the camera. */
-function chooseCamera(rng: Rng, room: Room, pending: Pending[], materials: Material[], base: Omit<Scene, 'objects' | 'camera'>): Scene {
+function chooseCamera(rng: SceneRandom, room: Room, pending: Pending[], materials: Material[], base: Omit<Scene, 'objects' | 'camera'>): Scene {
   const [W, H, D] = room.size;
   const centers = pending.map((p) => (p.object ? p.object.bound.center : ([p.person!.x, p.person!.params.height / 2, p.person!.z] as Vec3)));
   const foot = pending.map((p) => (p.object ? Math.hypot(p.object.bound.radius, 0) : personFootprint(p.person!.params)));
@@ -228,7 +228,7 @@ export function makeScene(seed: number, index: number, opts: SceneOptions = {}):
   }
   const weights = KINDS.map((k) => opts.kindWeights?.[k] ?? DEFAULT_WEIGHTS[k]);
   if (weights.some((w) => !(w >= 0)) || weights.every((w) => w === 0)) throw new RangeError('makeScene: kindWeights must be ≥ 0 and not all 0');
-  const rng = sceneRng(seed, index);
+  const rng = sceneRandom(seed, index);
   const materials: Material[] = [];
   const { room, light } = makeRoom(rng, materials);
   const count = rng.int(minObjects, maxObjects);

@@ -1,6 +1,6 @@
 // Procedural textures: a blend weight m ∈ [0, 1] between a material's two colours, from texture coordinates in
 // metres. Flat faces pass 2-D coordinates (w = 0) so a checker never flickers on a face lying on a cell boundary.
-import { fmix32 } from './rng.js';
+import { fmix32 } from './hash.js';
 
 export const PAT_PLAIN = 0;
 export const PAT_CHECKER = 1;

@@ -17,7 +17,7 @@ import { NORMALS_VALID_CONTEXT_CLASSES, openPascalContext } from './pascal-conte
 const base = mkdtempSync(join(tmpdir(), 'd2i-toy-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
-const SEED = 1, W = 48, H = 36, TRAIN = 3, TEST = 2; // seed 1: scene 1 of the train split has a person, 0 and 2 do not
+const SEED = 1, W = 48, H = 36, TRAIN = 3, TEST = 2; // seed 1: the train split has scenes with and without a person
 const scenes = new Map<number, ToyImage>();
 const scene = (index: number): ToyImage => {
   let s = scenes.get(index);
@@ -137,7 +137,9 @@ describe('readers on toyworld exports', () => {
       const context = mapLabels(img.semantic, CONTEXT459_OF_SEM, 0); // ids up to 454: a Uint16Array
       expectNormals(s.labels.normals!, img, 1 / 255 + 1e-6, (p) => ok.has(context[p] as number));
     }
-    expect(withParts).toEqual([false, true, false]); // both the parts path and the "no person → ignored" path ran
+    // Both the parts path and the "no person → ignored" path ran.
+    expect(withParts).toContain(true);
+    expect(withParts).toContain(false);
   });
 
   it('ade20k: 150 classes with 0 = ignore', async () => {
