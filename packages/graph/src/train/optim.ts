@@ -10,6 +10,8 @@ import { reduceSum } from '../ops/reduce.js';
 export interface StepScalars {
   lr: Value;
   t: Value;
+  /** Per-parameter weight decay overriding the optimizer's (torch param groups). */
+  weightDecay?: number;
 }
 
 export interface Optimizer {
@@ -42,8 +44,9 @@ export function sgd(o: SgdOptions = {}): Optimizer {
   return {
     name: 'SGD',
     slots: momentum !== 0 ? ['momentum_buffer'] : [],
-    update({ lr, t }, p, grad, slots) {
-      let d = wd !== 0 ? add(grad, mul(p, wd)) : grad;
+    update({ lr, t, weightDecay }, p, grad, slots) {
+      const decay = weightDecay ?? wd;
+      let d = decay !== 0 ? add(grad, mul(p, decay)) : grad;
       const bufs: Value[] = [];
       if (momentum !== 0) {
         const prev = slots[0]!;
@@ -70,12 +73,13 @@ function adamCore(name: string, o: AdamOptions, decoupled: boolean, defaultWd: n
   return {
     name,
     slots: ['exp_avg', 'exp_avg_sq'],
-    update({ lr, t }, p0, grad0, [m0, v0]) {
+    update({ lr, t, weightDecay }, p0, grad0, [m0, v0]) {
       let p = p0;
       let grad = grad0;
-      if (wd !== 0) {
-        if (decoupled) p = mul(p, asDtype(sub(1, mul(lr, wd)), p)); // param.mul_(1 − lr·wd)
-        else grad = add(grad, mul(p, wd)); // grad.add(param, alpha=wd)
+      const decay = weightDecay ?? wd;
+      if (decay !== 0) {
+        if (decoupled) p = mul(p, asDtype(sub(1, mul(lr, decay)), p)); // param.mul_(1 − lr·wd)
+        else grad = add(grad, mul(p, decay)); // grad.add(param, alpha=wd)
       }
       const m = add(mul(m0!, b1), mul(grad, 1 - b1)); // exp_avg.mul_(β1).add_(grad, alpha=1−β1)
       const v = add(mul(v0!, b2), mul(mul(grad, 1 - b2), grad)); // exp_avg_sq.mul_(β2).addcmul_(g, g, value=1−β2)

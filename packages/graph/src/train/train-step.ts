@@ -12,7 +12,7 @@ import { Diff2in1Error, type DType, Tensor } from '@diff2in1/tensor';
 import { GraphBuilder, type Value, attr, spec } from '../ir/graph.js';
 import type { Param } from '../ir/param.js';
 import { grad } from '../grad/index.js';
-import { add, identity } from '../ops/elementwise.js';
+import { add, identity, mul } from '../ops/elementwise.js';
 import { gather } from '../ops/indexing.js';
 import type { Module } from '../nn/module.js';
 import { serialize } from '../proto/serialize.js';
@@ -36,6 +36,11 @@ export interface TrainStepConfig {
   optimizer: Optimizer;
   /** Global-norm gradient clipping (torch clip_grad_norm_). */
   clipGradNorm?: number;
+  /**
+   * torch param groups: per-parameter learning-rate factor and weight decay (e.g. no decay for norms and
+   * biases, a smaller lr for a pretrained part). Default: the optimizer's settings for every parameter.
+   */
+  paramOptions?: (p: Param) => { lrScale?: number; weightDecay?: number } | undefined;
 }
 
 export type StateKind = 'parameter' | 'buffer' | 'optimizer';
@@ -109,7 +114,9 @@ function emitStep(cfg: TrainStepConfig, pl: Plan, g: GraphBuilder, state: Map<st
   const next = new Map<string, Value>();
   pl.trained.forEach((p, i) => {
     const slots = cfg.optimizer.slots.map((s) => state.get(slotName(s, p))!);
-    const u = cfg.optimizer.update({ lr, t }, state.get(p.name)!, grads[i]!, slots);
+    const po = cfg.paramOptions?.(p) ?? {};
+    const plr = po.lrScale === undefined || po.lrScale === 1 ? lr : mul(lr, po.lrScale);
+    const u = cfg.optimizer.update({ lr: plr, t, ...(po.weightDecay === undefined ? {} : { weightDecay: po.weightDecay }) }, state.get(p.name)!, grads[i]!, slots);
     next.set(p.name, u.param);
     cfg.optimizer.slots.forEach((s, k) => next.set(slotName(s, p), u.slots[k]!));
   });
