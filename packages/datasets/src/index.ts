@@ -5,7 +5,6 @@ export * from './sample.js';
 export * from './file-dataset.js';
 export * from './label-files.js';
 export * from './formats/npy.js';
-export * from './formats/png.js';
 export * from './formats/mat5.js';
 export * from './transforms.js';
 export * from './batching.js';

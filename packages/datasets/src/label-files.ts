@@ -1,16 +1,16 @@
-// Label file → label, per task and on-disk encoding. Every label PNG goes through our stored-sample decoder
-// (formats/png.ts), so palette indices, 16-bit depth and grey ids are read exactly as PIL / cv2 -1 read them.
+// Label file → label, per task and on-disk encoding. Every label PNG goes through @diff2in1/tensor's stored-sample
+// decoder (readPngSamples), so palette indices, 16-bit depth and grey ids are read exactly as PIL / cv2 -1 read them.
 import type { ClassCodecOptions, ClassLabel, DenseLabel } from '@diff2in1/tasks';
 import {
   decodeClassArray, decodeClassPng, decodeDepthArray, decodeDepthPng, decodeNormalsArray, decodeNormalsPng,
   decodeSaliencyPng, ignoreIfNoParts,
 } from '@diff2in1/tasks';
+import { readPngSamples } from '@diff2in1/tensor';
 import { readNpy } from './formats/npy.js';
-import { readPngSamples } from './formats/png.js';
 
 /** Normals PNG (rgb/255·2−1, black invalid); palette PNGs are expanded to colours, as cv2.imread does. */
 export async function readNormalsPng(file: string): Promise<DenseLabel> {
-  return decodeNormalsPng(await readPngSamples(file, { palette: 'expand' }), { file });
+  return decodeNormalsPng(await readPngSamples(file, { palette: 'rgb' }), { file });
 }
 
 /** Normals .npy [H, W, 3] float (MTI-Net / ATRC NYUD-MT); zero vectors invalid. */

@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import { readFile } from 'node:fs/promises';
 import { Diff2in1Error } from './errors.js';
 import { writeFileAtomic } from './fs-atomic.js';
-import { decodePaletteIndices, isPalettePng } from './png-palette.js';
+import { decodePng, isPalettePng } from './png.js';
 import { Tensor } from './tensor.js';
 
 /** Interleaved (HWC, row-major) pixels. 8-bit data is a Uint8Array, 16-bit a Uint16Array. */
@@ -66,7 +66,7 @@ export async function readRawImage(path: string, opts: ReadImageOptions = {}): P
 
 /** Decodes encoded image bytes (PNG, JPEG, ...); `name` is used in error messages. */
 export async function decodeImage(bytes: Uint8Array, name = '<buffer>', opts: ReadImageOptions = {}): Promise<RawImage> {
-  if (opts.palette === 'indices' && isPalettePng(bytes)) return decodePaletteIndices(bytes, name).image;
+  if (opts.palette === 'indices' && isPalettePng(bytes)) return decodePng(bytes, name);
   try {
     const meta = await sharp(bytes).metadata();
     const fileChannels = meta.channels ?? 3;

@@ -9,6 +9,6 @@ export * from './rng.js';
 export * from './safetensors-header.js';
 export * from './safetensors.js';
 export * from './safetensors-index.js';
-export * from './png-palette.js';
+export * from './png.js';
 export * from './progress.js';
 export * from './jsonl.js';

@@ -1,13 +1,11 @@
 #!/usr/bin/env python3
 """Golden files for @diff2in1/datasets, written and read back by the libraries the upstream loaders use.
 
-Run with Debian's python3 (numpy, scipy, PIL, python3-opencv):
+Run with Debian's python3 (numpy, scipy, python3-opencv):
 
   /usr/bin/python3 tools/golden/datasets/make_golden.py --out packages/datasets/src/fixtures
 
-Writes small files plus `golden.json` with what the upstream readers see in them:
- - png/*.png written by PIL in the modes label files use (palette 'P' at 8 and 4 bits, 'L', 'I;16', 'RGB',
-   'RGBA', 'LA'), with np.array(Image.open(f)) — how MTI-Net / InvPT / mmseg read labels.
+Writes small files plus `golden.json` with what the upstream readers see in them (label PNGs: packages/tensor/tools/golden-formats.py):
  - npy/*.npy written by numpy (format 1.0, 2.0, 3.0; float16/32/64, int64, uint8, bool; Fortran order;
    a big-endian file that must be refused), with the C-order values.
  - mat/*.mat written by scipy.io.savemat (compressed and not): a Pascal-Part style `anno` struct (imname,
@@ -23,45 +21,6 @@ import os
 import cv2
 import numpy as np
 import scipy.io as sio
-from PIL import Image
-
-
-def png_cases(out):
-    rng = np.random.default_rng(7)
-    os.makedirs(os.path.join(out, 'png'), exist_ok=True)
-    cases = {}
-
-    def save(name, img, **kw):
-        path = os.path.join(out, 'png', name)
-        img.save(path, **kw)
-        arr = np.array(Image.open(path))
-        cases[name] = {'mode': Image.open(path).mode, 'shape': list(arr.shape), 'values': arr.astype(np.int64).reshape(-1).tolist()}
-
-    ids = rng.integers(0, 21, size=(5, 7)).astype(np.uint8)
-    ids[0, 0] = 255
-    p = Image.fromarray(ids, mode='P')
-    pal = []
-    for i in range(256):  # VOC bit-shuffle palette, as VOC label PNGs carry
-        r = g = b = 0
-        c = i
-        for j in range(8):
-            r |= (c & 1) << (7 - j); g |= ((c >> 1) & 1) << (7 - j); b |= ((c >> 2) & 1) << (7 - j); c >>= 3
-        pal += [r, g, b]
-    p.putpalette(pal)
-    save('palette8.png', p)
-    small = Image.fromarray((rng.integers(0, 12, size=(5, 7))).astype(np.uint8), mode='P')
-    small.putpalette(pal[:16 * 3])
-    save('palette4.png', small, bits=4)
-    cases['palette4.png']['palette_rgb'] = np.array(small.convert('RGB')).reshape(-1).tolist()
-    save('grey8.png', Image.fromarray(rng.integers(0, 256, size=(6, 5)).astype(np.uint8), mode='L'))
-    d16 = rng.integers(0, 65536, size=(4, 6)).astype(np.uint16)
-    cv2.imwrite(os.path.join(out, 'png', 'depth16.png'), d16)  # how BTS writes NYU depth PNGs
-    arr = cv2.imread(os.path.join(out, 'png', 'depth16.png'), -1)
-    cases['depth16.png'] = {'mode': 'I;16', 'shape': list(arr.shape), 'values': arr.astype(np.int64).reshape(-1).tolist()}
-    save('rgb.png', Image.fromarray(rng.integers(0, 256, size=(3, 4, 3)).astype(np.uint8), mode='RGB'))
-    save('rgba.png', Image.fromarray(rng.integers(0, 256, size=(3, 4, 4)).astype(np.uint8), mode='RGBA'))
-    save('la.png', Image.fromarray(rng.integers(0, 256, size=(3, 4, 2)).astype(np.uint8), mode='LA'))
-    return cases
 
 
 def npy_cases(out):
@@ -167,7 +126,7 @@ def main():
     ap.add_argument('--out', required=True)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
-    golden = {'png': png_cases(a.out), 'npy': npy_cases(a.out), 'mat': mat_cases(a.out), 'official_resize': [official_resize_case(30, 40, 32, 32, 10), official_resize_case(23, 37, 16, 20, 11)]}
+    golden = {'npy': npy_cases(a.out), 'mat': mat_cases(a.out), 'official_resize': [official_resize_case(30, 40, 32, 32, 10), official_resize_case(23, 37, 16, 20, 11)]}
     with open(os.path.join(a.out, 'golden.json'), 'w') as f:
         json.dump(golden, f)
     print('wrote', a.out)

@@ -1,56 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { Diff2in1Error, decodeImage } from '@diff2in1/tensor';
+import { Diff2in1Error } from '@diff2in1/tensor';
 import { matField, matScalar, matToRowMajor, parseMat5, readMat5 } from './mat5.js';
 import { encodeNpy, parseNpy, readNpy } from './npy.js';
-import { decodePng, readPngSamples } from './png.js';
 
 const fx = (p: string) => fileURLToPath(new URL(`../fixtures/${p}`, import.meta.url));
 const golden = JSON.parse(readFileSync(fx('golden.json'), 'utf8'));
-
-describe('label PNG decoder (vs PIL np.array(Image.open))', () => {
-  for (const name of Object.keys(golden.png)) {
-    it(`reads ${name} as PIL does`, async () => {
-      const g = golden.png[name];
-      const raw = await readPngSamples(fx(`png/${name}`));
-      const shape = raw.channels === 1 ? [raw.height, raw.width] : [raw.height, raw.width, raw.channels];
-      expect(shape).toEqual(g.shape);
-      expect(Array.from(raw.data)).toEqual(g.values);
-    });
-  }
-
-  it('expands palettes to colours on request (as cv2.imread / PIL convert("RGB"))', async () => {
-    const raw = await readPngSamples(fx('png/palette4.png'), { palette: 'expand' });
-    expect(raw.channels).toBe(3);
-    expect(Array.from(raw.data)).toEqual(golden.png['palette4.png'].palette_rgb);
-  });
-
-  it('decodes Adam7-interlaced PNGs (written by libvips) like sharp does', async () => {
-    const w = 13, h = 11;
-    const grey = Buffer.from(Array.from({ length: w * h }, (_, i) => (i * 37) % 256));
-    const png = await sharp(grey, { raw: { width: w, height: h, channels: 1 } }).png({ progressive: true }).toBuffer();
-    expect(png[28]).toBe(1); // IHDR interlace byte
-    const ours = decodePng(png);
-    const ref = await decodeImage(png);
-    expect(Array.from(ours.data)).toEqual(Array.from(ref.data));
-    const rgb16 = Buffer.from(new Uint16Array(Array.from({ length: w * h * 3 }, (_, i) => (i * 977) % 65536)).buffer);
-    const png16 = await sharp(rgb16, { raw: { width: w, height: h, channels: 3 } }).toColourspace('rgb16').png({ progressive: true }).toBuffer();
-    const a = decodePng(png16), b = await decodeImage(png16);
-    expect(a.bitDepth).toBe(16);
-    expect(Array.from(a.data)).toEqual(Array.from(b.data));
-  });
-
-  it('rejects corrupt files with an error naming them', () => {
-    const bytes = readFileSync(fx('png/grey8.png'));
-    const flipped = Uint8Array.from(bytes);
-    flipped[40] = (flipped[40] as number) ^ 0xff; // inside IDAT: CRC mismatch
-    expect(() => decodePng(flipped, 'x.png')).toThrow(/x\.png: cannot decode PNG .*CRC mismatch/);
-    expect(() => decodePng(bytes.subarray(0, bytes.length - 20), 'cut.png')).toThrow(/cut\.png/);
-    expect(() => decodePng(Uint8Array.from([1, 2, 3]), 'junk.png')).toThrow(/signature/);
-  });
-});
 
 describe('.npy reader (vs numpy)', () => {
   for (const name of Object.keys(golden.npy)) {
