@@ -8,10 +8,12 @@ import { StageRegistry } from '../stages.js';
 import { runCaption } from './caption.js';
 import { createDataStage } from './data.js';
 import { runReport } from './report.js';
+import { runSynthesize } from './synthesize.js';
 
 export const IMPLEMENTATIONS: Partial<Record<StageName, StageRun>> = {
   data: createDataStage(),
   caption: runCaption,
+  synthesize: runSynthesize,
   report: runReport,
 };
 
