@@ -158,7 +158,11 @@ export async function main(argv: string[]): Promise<number> {
   const workers = num(values.workers, 'workers', { int: true, min: 1 }) ?? 1;
   if (workers > 1) return runWorkers(argv, shard, workers, values);
   const summary = await runSynthesisJob(jobOptions(values, async (source) => (await loadModelWith(values))(source), shard));
-  if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  if (values.json) {
+    const cpu = process.cpuUsage();
+    const usage = { cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) };
+    process.stdout.write(`${JSON.stringify({ ...summary, ...usage })}\n`);
+  }
   return 0;
 }
 

@@ -85,6 +85,8 @@ export interface SynthesisJobSummary {
   loadSeconds: number;
   loopStart: number;
   loopEnd: number;
+  /** CPU seconds (all threads of this process) spent in the generation loop. */
+  loopCpuSeconds: number;
 }
 
 async function openData(data: Dataset | string, layout: DatasetLayout, split: string): Promise<Dataset> {
@@ -211,6 +213,7 @@ export async function runSynthesisJob(options: SynthesisJobOptions): Promise<Syn
     progress.update(mine.length - todo.length);
     const indexOf = new Map(dataset.ids.map((id, i) => [id, i]));
     const loopStart = Date.now();
+    const cpu0 = process.cpuUsage();
     let generated = 0;
     let i = 0;
     while (i < todo.length) {
@@ -250,6 +253,8 @@ export async function runSynthesisJob(options: SynthesisJobOptions): Promise<Syn
       }
     }
     const loopEnd = Date.now();
+    const cpu1 = process.cpuUsage(cpu0);
+    const loopCpuSeconds = (cpu1.user + cpu1.system) / 1e6;
     progress.done();
     let merged = false;
     const missing = readManifest(out).missing.length;
@@ -260,7 +265,7 @@ export async function runSynthesisJob(options: SynthesisJobOptions): Promise<Syn
     } else if (missing > 0) {
       log(`synthesis: shard ${shard.index}/${shard.count} finished; ${missing} item(s) of the job are still missing (other shards), merge when they are done`);
     }
-    return { out, shard, items: mine.length, generated, skipped: mine.length - todo.length, merged, missing, modelHash: hash, loadSeconds, loopStart, loopEnd };
+    return { out, shard, items: mine.length, generated, skipped: mine.length - todo.length, merged, missing, modelHash: hash, loadSeconds, loopStart, loopEnd, loopCpuSeconds };
   } finally {
     if (loaded?.dispose) await loaded.dispose();
   }
