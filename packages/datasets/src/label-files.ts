@@ -5,8 +5,7 @@ import {
   decodeClassArray, decodeClassPng, decodeDepthArray, decodeDepthPng, decodeNormalsArray, decodeNormalsPng,
   decodeSaliencyPng, ignoreIfNoParts,
 } from '@diff2in1/tasks';
-import { readPngSamples } from '@diff2in1/tensor';
-import { readNpy } from './formats/npy.js';
+import { readNpy, readPngSamples } from '@diff2in1/tensor';
 
 /** Normals PNG (rgb/255·2−1, black invalid); palette PNGs are expanded to colours, as cv2.imread does. */
 export async function readNormalsPng(file: string): Promise<DenseLabel> {

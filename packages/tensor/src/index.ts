@@ -10,5 +10,6 @@ export * from './safetensors-header.js';
 export * from './safetensors.js';
 export * from './safetensors-index.js';
 export * from './png.js';
+export * from './npy.js';
 export * from './progress.js';
 export * from './jsonl.js';

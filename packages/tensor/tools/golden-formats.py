@@ -7,6 +7,8 @@ dataset loaders use (Debian's python3: numpy, PIL, python3-opencv):
  - png/*.png written by PIL in the modes label files use (palette 'P' at 8 and 4 bits, 'L', 'I;16' via cv2,
    'RGB', 'RGBA', 'LA'), with np.array(Image.open(f)) — how MTI-Net / InvPT / mmseg read labels — in
    png/golden.json.
+ - npy/*.npy written by numpy (format 1.0, 2.0, 3.0; float16/32/64, int64, uint8, bool; Fortran order; a
+   big-endian file that must be refused), with the C-order values in npy/golden.json.
 """
 import argparse
 import json
@@ -55,14 +57,42 @@ def png_cases(out):
     return cases
 
 
+def npy_cases(out):
+    rng = np.random.default_rng(8)
+    os.makedirs(os.path.join(out, 'npy'), exist_ok=True)
+    cases = {}
+
+    def save(name, arr, version=None):
+        path = os.path.join(out, 'npy', name)
+        with open(path, 'wb') as f:
+            np.lib.format.write_array(f, arr, version=version)
+        back = np.load(path)
+        c = np.ascontiguousarray(back)
+        cases[name] = {'dtype': str(back.dtype), 'shape': list(back.shape),
+                       'values': [float(v) if back.dtype.kind == 'f' else int(v) for v in c.reshape(-1)]}
+
+    save('f4.npy', rng.normal(size=(3, 4)).astype(np.float32))
+    save('f8_v2.npy', rng.normal(size=(2, 3, 1)), version=(2, 0))
+    save('i8_v3.npy', rng.integers(-2**40, 2**40, size=(5,)), version=(3, 0))
+    save('u1.npy', rng.integers(0, 256, size=(2, 2)).astype(np.uint8))
+    save('b1.npy', rng.uniform(size=(3, 2)) < 0.5)
+    save('f2.npy', rng.normal(size=(4,)).astype(np.float16))
+    save('fortran.npy', np.asfortranarray(rng.normal(size=(2, 3, 4)).astype(np.float32)))
+    save('i4.npy', rng.integers(-100, 100, size=(2, 3)).astype('<i4'))
+    with open(os.path.join(out, 'npy', 'big_endian.npy'), 'wb') as f:
+        np.lib.format.write_array(f, np.arange(4, dtype='>f4'))
+    return cases
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', required=True)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
-    png = png_cases(a.out)
-    with open(os.path.join(a.out, 'png', 'golden.json'), 'w') as f:
-        json.dump(png, f)
+    for name, cases in (('png', png_cases), ('npy', npy_cases)):
+        golden = cases(a.out)
+        with open(os.path.join(a.out, name, 'golden.json'), 'w') as f:
+            json.dump(golden, f)
     print('wrote', a.out)
 
 

@@ -1,4 +1,4 @@
-// File encodings: MAT v5 (against files scipy read), .npy (parsed by hand), PNG round trips of normals and depth.
+// File encodings: MAT v5 (against files scipy read), PNG round trips of normals and depth.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readRawImage, writePng } from '@diff2in1/tensor';
 import { backProject, lookAt, NYU_INTRINSICS, project, scaleIntrinsics } from './camera.js';
 import { encodeMat, matChar, matMatrix, matScalar, matStructRow } from './mat5.js';
-import { encodeNpy } from './npy.js';
 import { decodeNormals, depthToRaw, encodeNormals, normalsToRaw, toyImage } from './toy-image.js';
 
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`./fixtures/${name}`, import.meta.url)));
@@ -53,21 +52,6 @@ describe('MAT v5 writer', () => {
   it('stores matrices column-major (MATLAB order)', () => {
     const m = matMatrix('double', 2, 3, [1, 2, 3, 4, 5, 6]);
     expect(m.kind === 'double' && [...m.data]).toEqual([1, 4, 2, 5, 3, 6]);
-  });
-});
-
-describe('.npy writer', () => {
-  it('writes a v1.0 header padded to 64 bytes and little-endian float32 data', () => {
-    const data = Float32Array.of(1.5, -2, 3.25, 0, 1e-3, 7);
-    const b = encodeNpy(data, [2, 3]);
-    expect([...b.subarray(0, 8)]).toEqual([0x93, 78, 85, 77, 80, 89, 1, 0]);
-    const hlen = b[8]! + 256 * b[9]!;
-    expect((10 + hlen) % 64).toBe(0);
-    const header = new TextDecoder().decode(b.subarray(10, 10 + hlen));
-    expect(header.trimEnd()).toBe("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }");
-    expect(header.endsWith('\n')).toBe(true);
-    expect([...new Float32Array(b.slice(10 + hlen).buffer)]).toEqual([...data]);
-    expect(new TextDecoder().decode(encodeNpy(Uint8Array.of(1, 2), [2]).subarray(10, 74))).toContain("'shape': (2,)");
   });
 });
 

@@ -4,7 +4,7 @@ import { inflateSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readRawImage } from '@diff2in1/tensor';
+import { parseNpy, readRawImage } from '@diff2in1/tensor';
 import { ADE150_OF_SEM, CONTEXT459_OF_SEM, NYU40_OF_SEM } from './classes.js';
 import { exportDataset } from './export.js';
 import type { LayoutName } from './export.js';
@@ -30,11 +30,11 @@ const W = 48, H = 36, SEED = 4;
 const opts = (layout: LayoutName, out: string) => ({ layout, out, count: 2, testCount: 1, width: W, height: H, seed: SEED, workers: 1 });
 const img = [0, 1, 2].map((i) => toyImage(SEED, i, { width: W, height: H }));
 
-/** Reads a .npy written by us: header length, then float32 data. */
+/** The float32 data of a .npy file. */
 function npy(path: string): Float32Array {
-  const b = readFileSync(path);
-  const hlen = b[8]! + 256 * b[9]!;
-  return new Float32Array(b.buffer.slice(b.byteOffset + 10 + hlen, b.byteOffset + b.length));
+  const a = parseNpy(readFileSync(path), path);
+  expect(a.dtype).toBe('float32');
+  return a.data as Float32Array;
 }
 
 describe('layouts', () => {

@@ -10,8 +10,6 @@ export { captionOf, sceneCaption, visibleObjects, objectPhrase, joinPhrases, CAP
 export * from './toy-image.js';
 export { exportDataset, exportItems, writeItem, LAYOUTS, LAYOUT_NAMES } from './export.js';
 export type { ExportOptions, ExportSummary, ExportItem, ItemMeta, Layout, LayoutContext, LayoutName } from './export.js';
-export { encodeNpy } from './npy.js';
-export type { NpyArray } from './npy.js';
 export { encodeMat, matChar, matMatrix, matScalar, matStructRow } from './mat5.js';
 export type { MatValue } from './mat5.js';
 export { humanParts } from './layouts/pascal.js';

@@ -5,9 +5,8 @@ Run with Debian's python3 (numpy, scipy, python3-opencv):
 
   /usr/bin/python3 tools/golden/datasets/make_golden.py --out packages/datasets/src/fixtures
 
-Writes small files plus `golden.json` with what the upstream readers see in them (label PNGs: packages/tensor/tools/golden-formats.py):
- - npy/*.npy written by numpy (format 1.0, 2.0, 3.0; float16/32/64, int64, uint8, bool; Fortran order;
-   a big-endian file that must be refused), with the C-order values.
+Writes small files plus `golden.json` with what the upstream readers see in them (label PNGs and .npy:
+packages/tensor/tools/golden-formats.py):
  - mat/*.mat written by scipy.io.savemat (compressed and not): a Pascal-Part style `anno` struct (imname,
    objects{class, class_ind, mask, parts{part_name, mask}}), a `LabelMap`, NYUv2-style `splits.mat`.
  - official-resize: the NYUv2 pipeline of zsh2000/diff-2-in-1 ldm/data/nyu.py (cv2.imread → RGB /255,
@@ -21,33 +20,6 @@ import os
 import cv2
 import numpy as np
 import scipy.io as sio
-
-
-def npy_cases(out):
-    rng = np.random.default_rng(8)
-    os.makedirs(os.path.join(out, 'npy'), exist_ok=True)
-    cases = {}
-
-    def save(name, arr, version=None):
-        path = os.path.join(out, 'npy', name)
-        with open(path, 'wb') as f:
-            np.lib.format.write_array(f, arr, version=version)
-        back = np.load(path)
-        c = np.ascontiguousarray(back)
-        cases[name] = {'dtype': str(back.dtype), 'shape': list(back.shape),
-                       'values': [float(v) if back.dtype.kind == 'f' else int(v) for v in c.reshape(-1)]}
-
-    save('f4.npy', rng.normal(size=(3, 4)).astype(np.float32))
-    save('f8_v2.npy', rng.normal(size=(2, 3, 1)), version=(2, 0))
-    save('i8_v3.npy', rng.integers(-2**40, 2**40, size=(5,)), version=(3, 0))
-    save('u1.npy', rng.integers(0, 256, size=(2, 2)).astype(np.uint8))
-    save('b1.npy', rng.uniform(size=(3, 2)) < 0.5)
-    save('f2.npy', rng.normal(size=(4,)).astype(np.float16))
-    save('fortran.npy', np.asfortranarray(rng.normal(size=(2, 3, 4)).astype(np.float32)))
-    save('i4.npy', rng.integers(-100, 100, size=(2, 3)).astype('<i4'))
-    with open(os.path.join(out, 'npy', 'big_endian.npy'), 'wb') as f:
-        np.lib.format.write_array(f, np.arange(4, dtype='>f4'))
-    return cases
 
 
 def mat_cases(out):
@@ -126,7 +98,7 @@ def main():
     ap.add_argument('--out', required=True)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
-    golden = {'npy': npy_cases(a.out), 'mat': mat_cases(a.out), 'official_resize': [official_resize_case(30, 40, 32, 32, 10), official_resize_case(23, 37, 16, 20, 11)]}
+    golden = {'mat': mat_cases(a.out), 'official_resize': [official_resize_case(30, 40, 32, 32, 10), official_resize_case(23, 37, 16, 20, 11)]}
     with open(os.path.join(a.out, 'golden.json'), 'w') as f:
         json.dump(golden, f)
     print('wrote', a.out)

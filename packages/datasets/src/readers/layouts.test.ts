@@ -6,8 +6,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RawImage } from '@diff2in1/tensor';
-import { writePng } from '@diff2in1/tensor';
-import { encodeNpy } from '../formats/npy.js';
+import { encodeNpy, writePng } from '@diff2in1/tensor';
 import { resizeSample } from '../transforms.js';
 import type { SkippedSample } from '../sample.js';
 import { openAde20k } from './ade20k.js';
@@ -100,11 +99,11 @@ describe('NYUD-MT (MTI-Net / ATRC and InvPT variants)', () => {
       if (variant === 'mtinet') await jpeg(join(root, 'images', `${id}.jpg`), img);
       else await writePng(join(root, 'images', `${id}.png`), img);
       await writePng(join(root, 'segmentation', `${id}.png`), grey(W, H, (x) => x * 10)); // 0 void, 10, 20, 30, 40
-      write(join(root, 'depth', `${id}.npy`), encodeNpy({ dtype: 'float32', shape: [H, W], data: Float32Array.from({ length: W * H }, (_, p) => (p === 3 ? 0 : 1 + p / 10)) }));
+      write(join(root, 'depth', `${id}.npy`), encodeNpy(Float32Array.from({ length: W * H }, (_, p) => (p === 3 ? 0 : 1 + p / 10)), [H, W]));
       if (variant === 'mtinet') {
         const n = new Float32Array(W * H * 3);
         for (let p = 0; p < W * H; p++) if (p !== 7) n[3 * p + 1] = -1; // (0, −1, 0), a zero vector at pixel 7
-        write(join(root, 'normals', `${id}.npy`), encodeNpy({ dtype: 'float32', shape: [H, W, 3], data: n }));
+        write(join(root, 'normals', `${id}.npy`), encodeNpy(n, [H, W, 3]));
       } else {
         await writePng(join(root, 'normals', `${id}.png`), rgb(W, H, (x, y, c) => (y * W + x === 7 ? 0 : c === 1 ? 0 : 128)));
       }
@@ -134,7 +133,7 @@ describe('NYUD-MT (MTI-Net / ATRC and InvPT variants)', () => {
     const root = join(base, 'nyudmt-bad');
     await build(root, 'invpt');
     await writePng(join(root, 'segmentation', '0001.png'), grey(W, H, () => 41));
-    write(join(root, 'depth', '0002.npy'), encodeNpy({ dtype: 'float32', shape: [H + 1, W], data: new Float32Array((H + 1) * W).fill(2) }));
+    write(join(root, 'depth', '0002.npy'), encodeNpy(new Float32Array((H + 1) * W).fill(2), [H + 1, W]));
     const ds = await openNyudmt(root, { split: 'val' });
     await expect(ds.get(0)).rejects.toThrow(/segmentation[/\\]0001\.png: label values out of range for 40 classes with convention 'nyudmt'/);
     await expect(ds.get(1)).rejects.toThrow(/depth[/\\]0002\.npy: depth label is 5×5 but its image/);

@@ -10,8 +10,8 @@
 //   gt_sets/train.txt, gt_sets/val.txt   one id per line (test items go to 'val').
 // <id> is the scene index with 6 digits. A no-surface pixel (open ceiling) cannot be marked invalid in a PNG
 // normal map (InvPT treats only a decoded norm of 0 as invalid): it is written black, like NYUv2's invalid pixels.
+import { encodeNpy } from '@diff2in1/tensor';
 import { NYU40_OF_SEM, mapLabels } from '../classes.js';
-import { encodeNpy } from '../npy.js';
 import { labelToRaw, normalsToRaw, rgbToRaw } from '../toy-image.js';
 import type { ExportItem, Layout } from './common.js';
 import { edgeMap, jpeg, lines, pad, png } from './common.js';

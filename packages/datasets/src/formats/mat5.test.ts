@@ -1,41 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Diff2in1Error } from '@diff2in1/tensor';
 import { matField, matScalar, matToRowMajor, parseMat5, readMat5 } from './mat5.js';
-import { encodeNpy, parseNpy, readNpy } from './npy.js';
 
 const fx = (p: string) => fileURLToPath(new URL(`../fixtures/${p}`, import.meta.url));
 const golden = JSON.parse(readFileSync(fx('golden.json'), 'utf8'));
-
-describe('.npy reader (vs numpy)', () => {
-  for (const name of Object.keys(golden.npy)) {
-    it(`reads ${name}`, async () => {
-      const g = golden.npy[name];
-      const a = await readNpy(fx(`npy/${name}`));
-      expect(a.shape).toEqual(g.shape);
-      const values = Array.from(a.data as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? Number(v) : v));
-      if (g.dtype.startsWith('float')) values.forEach((v, i) => expect(v).toBeCloseTo(g.values[i], g.dtype === 'float16' ? 3 : 6));
-      else expect(values).toEqual(g.values);
-    });
-  }
-
-  it('refuses big-endian data and junk, naming the file', async () => {
-    await expect(readNpy(fx('npy/big_endian.npy'))).rejects.toThrow(/big_endian\.npy: big-endian dtype '>f4'/);
-    expect(() => parseNpy(Uint8Array.from([1, 2, 3]), 'a.npy')).toThrow(/a\.npy: not a \.npy file/);
-    const good = readFileSync(fx('npy/f4.npy'));
-    expect(() => parseNpy(good.subarray(0, good.length - 4), 'short.npy')).toThrow(/short\.npy: truncated data/);
-    await expect(readNpy(fx('npy/none.npy'))).rejects.toThrow(Diff2in1Error);
-  });
-
-  it('encodes what it reads (round trip through our own writer)', () => {
-    const bytes = encodeNpy({ dtype: 'float32', shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6.5]) });
-    expect(bytes.length % 64).toBe(24 % 64); // 64-byte aligned header
-    const back = parseNpy(bytes);
-    expect(back.shape).toEqual([2, 3]);
-    expect(Array.from(back.data as Float32Array)).toEqual([1, 2, 3, 4, 5, 6.5]);
-  });
-});
 
 describe('MAT v5 reader (vs scipy.io.savemat / loadmat)', () => {
   for (const suffix of ['raw', 'z']) {
