@@ -5,6 +5,8 @@ import { spawn } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { loadStableDiffusion } from '@diff2in1/backbone-sd';
+import { parseDeviceRequest } from '@diff2in1/runtime';
 import { Diff2in1Error, writePng } from '@diff2in1/tensor';
 import { HELP } from './help.js';
 import type { DatasetLayout, LoadedModel, SynthesisJobOptions } from './job.js';
@@ -54,13 +56,11 @@ export function parseSize(v: string | undefined): [number, number] | undefined {
   return [Number(m[1]), Number(m[2] ?? m[1])];
 }
 
-/** Loads a backbone with @diff2in1/backbone-sd's loadStableDiffusion (looked up at run time). */
-async function loadModelWith(values: Values): Promise<(source: string) => Promise<LoadedModel>> {
+/** Loads a backbone with @diff2in1/backbone-sd's loadStableDiffusion and the --threads / --device flags. */
+function loadModelWith(values: Values): (source: string) => Promise<LoadedModel> {
   const threads = num(values.threads, 'threads', { int: true, min: 1 });
-  const mod = (await import('@diff2in1/backbone-sd')) as unknown as { loadStableDiffusion?: (s: string, o?: object) => Promise<LoadedModel> };
-  const load = mod.loadStableDiffusion;
-  if (!load) throw new Diff2in1Error('synthesis', '@diff2in1/backbone-sd has no loadStableDiffusion in this build');
-  return (source) => load(source, { ...(threads ? { threads } : {}), ...(values.device ? { device: values.device } : {}) });
+  const device = values.device === undefined ? undefined : parseDeviceRequest(values.device);
+  return (source) => loadStableDiffusion(source, { ...(threads ? { threads } : {}), ...(device ? { device } : {}) });
 }
 
 function jobOptions(values: Values, loadModel: (s: string) => Promise<LoadedModel>, shard: Shard): SynthesisJobOptions {
@@ -139,7 +139,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!values.out || !/\.png$/i.test(values.out)) usage('generate needs --out <file.png>');
     if (!values.model) usage("--model is required: a diffusers folder, an ONNX export folder, or 'tiny'");
     const [height, width] = parseSize(values.size) ?? [512, 512];
-    const model = await (await loadModelWith(values))(values.model);
+    const model = await loadModelWith(values)(values.model);
     try {
       const res = await generateFromNoise(model, {
         prompt: values.prompt, height, width,
@@ -157,7 +157,7 @@ export async function main(argv: string[]): Promise<number> {
   const shard = values.shard === undefined ? WHOLE : parseShard(values.shard);
   const workers = num(values.workers, 'workers', { int: true, min: 1 }) ?? 1;
   if (workers > 1) return runWorkers(argv, shard, workers, values);
-  const summary = await runSynthesisJob(jobOptions(values, async (source) => (await loadModelWith(values))(source), shard));
+  const summary = await runSynthesisJob(jobOptions(values, loadModelWith(values), shard));
   if (values.json) {
     const cpu = process.cpuUsage();
     const usage = { cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) };

@@ -39,7 +39,7 @@ OPTIONS (run)
   --shard <i/N|auto>     run only items ≡ i (mod N), 0-based; see SHARDS
   --workers <W>          run W processes on this machine, each a sub-shard (use --threads 1 with W = cores)
   --threads <n>          ONNX Runtime intra-op threads per process
-  --device <d>           cpu | cuda | auto
+  --device <d>           auto (default) | cpu | cuda | webgpu
   --no-merge             do not write manifest.jsonl etc. when the job is complete
   --quiet                no progress output;  --json  print a JSON summary on stdout
 
