@@ -95,6 +95,20 @@ describe('diff2in1-synthesize with the tiny SD', () => {
     expectSameOutput(out, ref);
   });
 
+  it('--workers 2 runs two sub-shard processes and merges; a subset reproduces the same bytes', async () => {
+    const out = join(root, 'workers');
+    const r = await run(args(out, '--workers', '2', '--limit', '2', '-k', '1'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(lines(join(out, 'manifest.shard-0-of-2.jsonl')) + lines(join(out, 'manifest.shard-1-of-2.jsonl'))).toBe(2);
+    const m = manifest(out);
+    expect(m.map((x) => x.id)).toEqual(['toy_0000_k0', 'toy_0001_k0']);
+    const byId = new Map(manifest(ref).map((x) => [x.id, x]));
+    for (const x of m) {
+      expect(x).toEqual(byId.get(x.id)); // seeds depend on (seed, id, k) only, not on the job's size or K
+      expect(readFileSync(join(out, 'images', `${x.id}.png`)).equals(readFileSync(join(ref, 'images', `${x.id}.png`)))).toBe(true);
+    }
+  });
+
   it('usage errors exit with 2 and say what is wrong', async () => {
     const r = await run([cli, '--data', data, '--out', join(root, 'x'), '--model', 'tiny', '--T', '1200']);
     expect(r.code).toBe(2);
