@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readRawImage, writePng } from '@diff2in1/tensor';
 import { backProject, lookAt, NYU_INTRINSICS, project, scaleIntrinsics } from './camera.js';
 import { encodeMat, matChar, matMatrix, matScalar, matStructRow } from './mat5.js';
-import { decodeNormals, depthToRaw, encodeNormals, normalsToRaw, toyImage } from './toy-image.js';
+import { decodeDepthPng, decodeNormalsPng, encodeDepthPng } from '@diff2in1/tasks';
+import { normalsToRaw, toyImage, toyLabels } from './toy-image.js';
 
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`./fixtures/${name}`, import.meta.url)));
 
@@ -64,27 +65,43 @@ describe('PNG round trips', () => {
     await writePng(join(dir, 'n.png'), normalsToRaw(img));
     const back = await readRawImage(join(dir, 'n.png'));
     expect([back.width, back.height, back.channels, back.bitDepth]).toEqual([64, 48, 3, 8]);
-    const { normals, valid } = decodeNormals(back.data as Uint8Array);
-    expect([...valid]).toEqual([...img.valid]);
-    for (let i = 0; i < normals.length; i++) {
-      if (!img.valid[Math.floor(i / 3)]) continue;
-      expect(Math.abs(normals[i]! - img.normals[i]!)).toBeLessThanOrEqual(1 / 255 + 1e-7);
+    const { value, valid } = decodeNormalsPng(back);
+    expect([...valid.data]).toEqual([...img.valid]);
+    const hw = 64 * 48;
+    for (let p = 0; p < hw; p++) {
+      if (!img.valid[p]) continue;
+      for (let c = 0; c < 3; c++) expect(Math.abs(value.data[c * hw + p]! - img.normals[3 * p + c]!)).toBeLessThanOrEqual(1 / 255 + 1e-7);
     }
   });
 
   it('encodes (n + 1)/2·255 rounded: hand-computed pixels', () => {
     const n = Float32Array.of(0, 0, 1, -1, 0.5, -0.5, 0.6, 0.8, 0);
-    expect([...encodeNormals(n, Uint8Array.of(1, 1, 0))]).toEqual([128, 128, 255, 0, 191, 64, 0, 0, 0]);
+    expect([...normalsToRaw({ width: 3, height: 1, normals: n, valid: Uint8Array.of(1, 1, 0) }).data]).toEqual([128, 128, 255, 0, 191, 64, 0, 0, 0]);
   });
 
   it('depth survives a 16-bit PNG in millimetres (0 = invalid)', async () => {
-    await writePng(join(dir, 'd.png'), depthToRaw(img));
+    await writePng(join(dir, 'd.png'), encodeDepthPng(toyLabels(img).depth));
     const back = await readRawImage(join(dir, 'd.png'));
     expect([back.channels, back.bitDepth]).toEqual([1, 16]);
+    const d = decodeDepthPng(back);
     for (let p = 0; p < img.depth.length; p++) {
       expect(Math.abs(back.data[p]! / 1000 - img.depth[p]!)).toBeLessThanOrEqual(0.0005 + 1e-7);
-      expect(back.data[p] === 0).toBe(img.valid[p] === 0);
+      expect(d.valid.data[p]).toBe(img.valid[p]);
     }
+  });
+
+  it('toyLabels: CHW values equal to the rendered arrays, void semseg invalid', () => {
+    const l = toyLabels(img);
+    const hw = 64 * 48;
+    for (let p = 0; p < hw; p++) {
+      for (let c = 0; c < 3; c++) expect(l.normals.value.data[c * hw + p]).toBe(img.normals[3 * p + c]);
+      expect(l.depth.value.data[p]).toBe(img.depth[p]);
+      expect(l.semseg.value.data[p]).toBe(img.semantic[p]);
+      expect(l.semseg.valid.data[p]).toBe(img.semantic[p] === 255 ? 0 : 1);
+      expect(l.parts.value.data[p]).toBe(img.parts[p]);
+      expect(l.saliency.value.data[p]).toBe(img.saliency[p]);
+    }
+    expect([...l.normals.valid.data]).toEqual([...img.valid]);
   });
 });
 

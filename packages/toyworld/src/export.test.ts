@@ -8,7 +8,7 @@ import { parseNpy, readRawImage } from '@diff2in1/tensor';
 import { ADE150_OF_SEM, CONTEXT459_OF_SEM, NYU40_OF_SEM } from './classes.js';
 import { exportDataset } from './export.js';
 import type { LayoutName } from './export.js';
-import { encodeNormals, toyImage } from './toy-image.js';
+import { normalsToRaw, toyImage } from './toy-image.js';
 
 const root = mkdtempSync(join(tmpdir(), 'toyworld-export-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -58,7 +58,7 @@ describe('layouts', () => {
     for (let k = 0; k < 3; k++) {
       const id = ids[k]!, t = img[k]!;
       expect((await readRawImage(join(out, `images/${id}.png`))).data).toEqual(t.rgb);
-      expect((await readRawImage(join(out, `normals/${id}.png`))).data).toEqual(encodeNormals(t.normals, t.valid));
+      expect((await readRawImage(join(out, `normals/${id}.png`))).data).toEqual(normalsToRaw(t).data);
       expect((await readRawImage(join(out, `semseg/${id}.png`))).data).toEqual(t.semantic);
       expect((await readRawImage(join(out, `parts/${id}.png`))).data).toEqual(t.parts);
       const sal = (await readRawImage(join(out, `saliency/${id}.png`))).data;
@@ -80,7 +80,7 @@ describe('layouts', () => {
     ]);
     expect(readFileSync(join(out, 'nyu/test/caption/000002.txt'), 'utf8')).toBe(img[2]!.caption);
     expect(readFileSync(join(out, 'data_split/nyu_train.txt'), 'utf8')).toBe('train/img/000000.png train/norm/000000.png\ntrain/img/000001.png train/norm/000001.png\n');
-    expect((await readRawImage(join(out, 'nyu/train/norm/000001.png'))).data).toEqual(encodeNormals(img[1]!.normals, img[1]!.valid));
+    expect((await readRawImage(join(out, 'nyu/train/norm/000001.png'))).data).toEqual(normalsToRaw(img[1]!).data);
   });
 
   it('nyudmt (InvPT / ATRC) and its MTI-Net variant', async () => {

@@ -1,9 +1,12 @@
-// toyImage: scene + render + caption in one call, and the codecs that turn label arrays into the integer
-// images the dataset layouts store (RawImage from @diff2in1/tensor, ready for writePng).
+// toyImage: scene + render + caption in one call; its labels as @diff2in1/tasks labels (encoded to files with
+// the tasks codecs, the same ones the dataset readers decode with); RGB and stored label ids as RawImages.
+import type { DenseLabel, Labels } from '@diff2in1/tasks';
+import { encodeNormalsPng } from '@diff2in1/tasks';
 import type { RawImage } from '@diff2in1/tensor';
+import { Tensor } from '@diff2in1/tensor';
 import { captionOf, visibleObjects } from './caption.js';
 import type { ClassInfo, ObjectKind } from './classes.js';
-import { PART_CLASSES, SEMANTIC_CLASSES } from './classes.js';
+import { IGNORE_INDEX, PART_CLASSES, SEMANTIC_CLASSES } from './classes.js';
 import { renderScene } from './render.js';
 import type { RenderResult } from './render.js';
 import { makeScene } from './scene.js';
@@ -71,61 +74,46 @@ export function labelToRaw(width: number, height: number, labels: Uint8Array | U
   return { width, height, channels: 1, bitDepth: labels instanceof Uint16Array ? 16 : 8, data: labels };
 }
 
+/** A [H, W] bool tensor from a 0/1 mask (copied), or all true. */
+function validOf(h: number, w: number, mask?: Uint8Array): Tensor<'bool'> {
+  const t = new Tensor('bool', [h, w]);
+  if (mask) t.data.set(mask);
+  else t.data.fill(1);
+  return t;
+}
+
+/** The rendered normals as a @diff2in1/tasks label: value [3, H, W] (from HWC), valid where a surface was hit. */
+export function normalsLabel(img: { width: number; height: number; normals: Float32Array; valid: Uint8Array }): DenseLabel {
+  const { width: w, height: h } = img;
+  const hw = w * h;
+  const value = new Tensor('float32', [3, h, w]);
+  for (let p = 0; p < hw; p++) for (let c = 0; c < 3; c++) value.data[c * hw + p] = img.normals[3 * p + c] as number;
+  return { value, valid: validOf(h, w, img.valid) };
+}
+
 /**
- * Normals → 8-bit RGB as in Bae et al.'s NYUv2 release: rgb = round((n + 1) / 2 · 255) per channel, and
- * (0, 0, 0) where invalid. Decoding is rgb / 255 · 2 − 1 (error ≤ 1/255 per component).
+ * Every label of a rendered image as @diff2in1/tasks labels — what a dataset reader returns for its exported
+ * files, before 8/16-bit quantisation: normals [3, H, W]; depth [1, H, W] metres; semseg (255 where no surface,
+ * invalid there); parts (all valid; 0 off persons); saliency [1, H, W] in {0, 1}.
  */
-export function encodeNormals(normals: Float32Array, valid: Uint8Array): Uint8Array {
-  const out = new Uint8Array(normals.length);
-  for (let p = 0; p < valid.length; p++) {
-    if (!valid[p]) continue;
-    for (let c = 0; c < 3; c++) {
-      const v = Math.round(((normals[3 * p + c] as number) + 1) * 127.5);
-      out[3 * p + c] = v < 0 ? 0 : v > 255 ? 255 : v;
-    }
-  }
-  return out;
+export function toyLabels(img: RenderResult): Required<Labels> {
+  const { width: w, height: h } = img;
+  const semseg = new Tensor('int32', [h, w], Int32Array.from(img.semantic));
+  const semValid = validOf(h, w);
+  for (let p = 0; p < w * h; p++) if (img.semantic[p] === IGNORE_INDEX) semValid.data[p] = 0;
+  return {
+    normals: normalsLabel(img),
+    depth: { value: new Tensor('float32', [1, h, w], img.depth.slice()), valid: validOf(h, w, img.valid) },
+    semseg: { value: semseg, valid: semValid },
+    parts: { value: new Tensor('int32', [h, w], Int32Array.from(img.parts)), valid: validOf(h, w) },
+    saliency: { value: new Tensor('float32', [1, h, w], Float32Array.from(img.saliency)), valid: validOf(h, w) },
+  };
 }
 
-/** Inverse of encodeNormals: unit-ish vectors (not renormalised) and the validity mask (any channel > 0). */
-export function decodeNormals(rgb: Uint8Array): { normals: Float32Array; valid: Uint8Array } {
-  const n = rgb.length / 3;
-  const normals = new Float32Array(rgb.length);
-  const valid = new Uint8Array(n);
-  for (let p = 0; p < n; p++) {
-    const r = rgb[3 * p] as number, g = rgb[3 * p + 1] as number, b = rgb[3 * p + 2] as number;
-    if (r === 0 && g === 0 && b === 0) continue;
-    valid[p] = 1;
-    normals[3 * p] = (r / 255) * 2 - 1;
-    normals[3 * p + 1] = (g / 255) * 2 - 1;
-    normals[3 * p + 2] = (b / 255) * 2 - 1;
-  }
-  return { normals, valid };
-}
-
-/** Normals as a 3-channel 8-bit RawImage (encodeNormals). */
+/**
+ * Normals → 8-bit RGB as in Bae et al.'s NYUv2 release: rgb = round((n + 1) / 2 · 255) per channel, (0, 0, 0)
+ * where invalid (@diff2in1/tasks encodeNormalsPng, the codec every reader decodes with).
+ */
 export function normalsToRaw(img: { width: number; height: number; normals: Float32Array; valid: Uint8Array }): RawImage {
-  return { width: img.width, height: img.height, channels: 3, bitDepth: 8, data: encodeNormals(img.normals, img.valid) };
-}
-
-/** Depth in metres → 16-bit millimetres (rounded; 0 = invalid; clamped to 65535). */
-export function depthToMillimetres(depth: Float32Array): Uint16Array {
-  const out = new Uint16Array(depth.length);
-  for (let i = 0; i < depth.length; i++) {
-    const mm = Math.round((depth[i] as number) * 1000);
-    out[i] = mm <= 0 ? 0 : mm > 65535 ? 65535 : mm;
-  }
-  return out;
-}
-
-/** Depth as a 16-bit 1-channel RawImage in millimetres. */
-export function depthToRaw(img: { width: number; height: number; depth: Float32Array }): RawImage {
-  return { width: img.width, height: img.height, channels: 1, bitDepth: 16, data: depthToMillimetres(img.depth) };
-}
-
-/** 0/1 mask → 0/255 8-bit RawImage (saliency PNGs). */
-export function maskToRaw(width: number, height: number, mask: Uint8Array): RawImage {
-  const out = new Uint8Array(mask.length);
-  for (let i = 0; i < mask.length; i++) out[i] = mask[i] ? 255 : 0;
-  return { width, height, channels: 1, bitDepth: 8, data: out };
+  return encodeNormalsPng(normalsLabel(img));
 }

@@ -1,4 +1,5 @@
-// Our own folder format (read by @diff2in1/datasets' folder reader):
+// Our own folder format (read by @diff2in1/datasets' folder reader), every label file written by the
+// @diff2in1/tasks codec that reader decodes it with:
 //   images/<id>.png    8-bit sRGB RGB
 //   normals/<id>.png   8-bit RGB, rgb = round((n + 1) / 2 · 255) in Bae et al.'s NYUv2 frame, (0,0,0) = invalid
 //   depth/<id>.png     16-bit grey, z-depth in millimetres, 0 = invalid
@@ -10,9 +11,10 @@
 //   classes.json       {semseg: {names, ignoreIndex}, parts: {names, ignoreIndex}} as the folder format specifies,
 //                      plus colours, encodings, the camera intrinsics at this size and the dataset label maps
 // ids are toy_<scene index, 6 digits>.
+import { encodeClassPng, encodeDepthPng, encodeNormalsPng, encodeSaliencyPng } from '@diff2in1/tasks';
 import { DATASET_CLASS_NAMES, IGNORE_INDEX, PART_CLASSES, SEMANTIC_CLASSES, ADE150_OF_SEM, CONTEXT459_OF_SEM, NYU40_OF_SEM, VOC21_OF_SEM } from '../classes.js';
 import { NYU_INTRINSICS, scaleIntrinsics } from '../camera.js';
-import { depthToRaw, labelToRaw, maskToRaw, normalsToRaw, rgbToRaw } from '../toy-image.js';
+import { rgbToRaw, toyLabels } from '../toy-image.js';
 import type { ExportItem, Layout, LayoutContext } from './common.js';
 import { lines, pad, png } from './common.js';
 
@@ -30,14 +32,14 @@ export const folderLayout: Layout = {
   },
   async encode(item, img) {
     const id = folderId(item);
-    const { width: w, height: h } = img;
+    const l = toyLabels(img);
     const files = new Map([
       [`images/${id}.png`, await png(rgbToRaw(img))],
-      [`normals/${id}.png`, await png(normalsToRaw(img))],
-      [`depth/${id}.png`, await png(depthToRaw(img))],
-      [`semseg/${id}.png`, await png(labelToRaw(w, h, img.semantic))],
-      [`parts/${id}.png`, await png(labelToRaw(w, h, img.parts))],
-      [`saliency/${id}.png`, await png(maskToRaw(w, h, img.saliency))],
+      [`normals/${id}.png`, await png(encodeNormalsPng(l.normals))],
+      [`depth/${id}.png`, await png(encodeDepthPng(l.depth))],
+      [`semseg/${id}.png`, await png(encodeClassPng(l.semseg, { ignoreIndex: IGNORE_INDEX }))],
+      [`parts/${id}.png`, await png(encodeClassPng(l.parts))],
+      [`saliency/${id}.png`, await png(encodeSaliencyPng(l.saliency))],
     ]);
     return { files, meta: { caption: img.caption } };
   },

@@ -15,10 +15,11 @@
 //   ImageSets/Parts/train.txt, val.txt    the JSON {id: [VOC class of each human_parts object]} that the reader's
 //                                         _preprocess_parts would write (area_thres = 0), so it is not redone
 // <id> is toy_<scene index, 6 digits>. Field order inside the structs matters: the reader indexes fields by position.
+import { encodeSaliencyPng } from '@diff2in1/tasks';
 import { CONTEXT459_OF_SEM, VOC21_OF_SEM, VOC_PERSON, mapLabels } from '../classes.js';
 import { encodeMat, matChar, matMatrix, matScalar, matStructRow } from '../mat5.js';
 import type { MatValue } from '../mat5.js';
-import { labelToRaw, maskToRaw, normalsToRaw } from '../toy-image.js';
+import { labelToRaw, normalsToRaw, toyLabels } from '../toy-image.js';
 import type { ToyImage } from '../toy-image.js';
 import type { ExportItem, Layout } from './common.js';
 import { jpeg, lines, pad, png } from './common.js';
@@ -83,7 +84,7 @@ export const pascalLayout: Layout = {
       [`pascal-context/trainval/${id}.mat`, encodeMat({ LabelMap: matMatrix('uint16', h, w, labelMap) })],
       [`human_parts/${id}.mat`, encodeMat({ anno })],
       [`normals_distill/${id}.png`, await png(normalsToRaw(img))],
-      [`sal_distill/${id}.png`, await png(maskToRaw(w, h, img.saliency))],
+      [`sal_distill/${id}.png`, await png(encodeSaliencyPng(toyLabels(img).saliency))],
     ]);
     return { files, meta: { caption: img.caption, partObjects: categories } };
   },
