@@ -1,10 +1,11 @@
 // The dataset implementation every reader shares: a list of SampleEntry (files resolved from a layout),
 // existence checked once at open, decoding on demand, and one rule for bad input.
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { ClassLabel, DenseLabel, Labels, TaskName } from '@diff2in1/tasks';
 import { Diff2in1Error, convertChannels, rawToTensor, readRawImage } from '@diff2in1/tensor';
 import type { BadInputOptions, Dataset, LabelLoader, Sample, SampleEntry, SkippedSample } from './sample.js';
 import { datasetError, defaultOnSkip } from './sample.js';
+import { pathExists } from './readers/common.js';
 
 export interface FileDatasetInit {
   name: string;
@@ -13,15 +14,6 @@ export interface FileDatasetInit {
   tasks: readonly TaskName[];
   classes?: Dataset['classes'];
   entries: SampleEntry[];
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Runs f over items with at most `limit` in flight, keeping order. */
@@ -74,7 +66,7 @@ export class FileDataset implements Dataset {
   static async open(init: FileDatasetInit, bad: BadInputOptions = {}): Promise<FileDataset> {
     const onSkip = bad.onSkip ?? defaultOnSkip;
     const missing = await mapLimit(init.entries, 32, async (e) => {
-      for (const f of e.files) if (!(await exists(f))) return f;
+      for (const f of e.files) if (!(await pathExists(f))) return f;
       return undefined;
     });
     const kept: SampleEntry[] = [];

@@ -4,14 +4,14 @@
 //   objectInfo150.txt (optional here): tab-separated "Idx Ratio Train Val Name", names ';'-separated synonyms
 // Labels are read as mmseg's ADE20KDataset does (reduce_zero_label=True): 0 → 255 ignore, v → v − 1.
 // Ids are the image stems, sorted; every image needs its annotation.
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TaskName } from '@diff2in1/tasks';
 import { FileDataset } from '../file-dataset.js';
 import { readClassPng } from '../label-files.js';
 import type { BadInputOptions, Dataset, SampleEntry } from '../sample.js';
 import { datasetError } from '../sample.js';
-import { checkSplit, listByStem } from './common.js';
+import { checkSplit, listByStem, pathExists } from './common.js';
 
 export const ADE20K_NUM_CLASSES = 150;
 
@@ -23,11 +23,7 @@ export interface Ade20kOptions extends BadInputOptions {
 /** Class names from objectInfo150.txt (first synonym of the Name column), or undefined if the file is absent. */
 export async function readAde20kNames(root: string): Promise<string[] | undefined> {
   const path = join(root, 'objectInfo150.txt');
-  try {
-    await access(path);
-  } catch {
-    return undefined;
-  }
+  if (!(await pathExists(path))) return undefined;
   const lines = (await readFile(path, 'utf8')).split(/\r?\n/).filter((l) => l.trim() !== '');
   const names: string[] = [];
   for (const line of lines.slice(1)) {

@@ -1,9 +1,19 @@
 // Small file-layout helpers shared by the readers.
-import { readdir, readFile } from 'node:fs/promises';
+import { access, readdir, readFile } from 'node:fs/promises';
 import { extname, basename } from 'node:path';
 import type { TaskName } from '@diff2in1/tasks';
 import { choices } from '@diff2in1/tensor';
 import { datasetError } from '../sample.js';
+
+/** Whether a file or directory exists (and is accessible). */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Lines of a split / list file, trimmed, blank lines dropped. */
 export async function readLines(path: string, what: string): Promise<string[]> {

@@ -1,6 +1,6 @@
 // The project's own folder format (README.md, "Folder format"): one directory per modality, files named
 // <id>.<ext>, captions.json, splits/<split>.txt and classes.json. Reader and writer.
-import { access, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClassLabel, DenseLabel, TaskName } from '@diff2in1/tasks';
 import { TASK_NAMES, encodeClassPng, encodeDepthPng, encodeNormalsPng, encodeSaliencyPng } from '@diff2in1/tasks';
@@ -9,7 +9,7 @@ import { FileDataset } from '../file-dataset.js';
 import { readClassPng, readDepthPng, readNormalsPng, readPartsPng, readSaliencyPng } from '../label-files.js';
 import type { BadInputOptions, Dataset, Sample, SampleEntry } from '../sample.js';
 import { datasetError } from '../sample.js';
-import { listByStem, pickTasks, readJson, readLines } from './common.js';
+import { listByStem, pathExists, pickTasks, readJson, readLines } from './common.js';
 
 /** Directory of each task's labels in the folder format. */
 export const FOLDER_DIRS: Readonly<Record<TaskName, string>> = {
@@ -29,15 +29,6 @@ export interface FolderOptions extends BadInputOptions {
   split?: string;
   /** Tasks to load (default: every label directory present). */
   tasks?: readonly TaskName[];
-}
-
-async function pathExists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const CLASSES_EXAMPLE = '{"semseg": {"names": ["wall", "floor"], "ignoreIndex": 255}}';

@@ -10,7 +10,6 @@
 // ("test/img/000000.png test/norm/000000.png" per line, paths relative to the root).
 // `resize`: 'official' reproduces the official 512×512 cv2 bilinear resize of image, normals and mask
 // (mask == 1); 'nearest' resizes labels nearest-neighbour; default: native 480×640, as Bae et al. evaluate.
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TaskName } from '@diff2in1/tasks';
 import { FileDataset, mapDataset } from '../file-dataset.js';
@@ -19,7 +18,7 @@ import type { BadInputOptions, Dataset, SampleEntry } from '../sample.js';
 import { datasetError } from '../sample.js';
 import type { ResizePolicy } from '../transforms.js';
 import { resizeSample } from '../transforms.js';
-import { checkSplit, listByStem, readLines } from './common.js';
+import { checkSplit, listByStem, pathExists, readLines } from './common.js';
 
 export interface Nyuv2Options extends BadInputOptions {
   split?: 'train' | 'test';
@@ -30,10 +29,6 @@ export interface Nyuv2Options extends BadInputOptions {
   /** Resize every sample to `size` (default 512×512) under a policy; default: no resize. */
   resize?: ResizePolicy;
   size?: readonly [number, number];
-}
-
-async function exists(p: string): Promise<boolean> {
-  try { await access(p); return true; } catch { return false; }
 }
 
 /** Opens the Bae et al. / official NYUv2 normals layout. */
@@ -62,7 +57,7 @@ export async function openNyuv2(root: string, opts: Nyuv2Options = {}): Promise<
       files: [p.img, p.norm],
     };
     if (opts.requireCaptions) { entry.caption = { file: captionFile }; entry.files.push(captionFile); }
-    else if (await exists(captionFile)) entry.caption = { file: captionFile };
+    else if (await pathExists(captionFile)) entry.caption = { file: captionFile };
     entries.push(entry);
   }
   const tasks: TaskName[] = ['normals'];
