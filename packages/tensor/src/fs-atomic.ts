@@ -10,29 +10,6 @@ function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${counter}.tmp`);
 }
 
-export function writeFileAtomicSync(path: string, data: Uint8Array | string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = tempPathFor(path);
-  const fd = openSync(tmp, 'w');
-  try {
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  try {
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
 /**
  * Streams a file atomically: `produce` calls `write(bytes)` as often as it likes (each chunk is written at
  * once, so the whole file never has to be in memory), then the temp file is fsynced and renamed over `path`.
@@ -62,6 +39,13 @@ export function writeFileAtomicStreamSync(path: string, produce: (write: (bytes:
   }
 }
 
+/** Writes `data` to `path` atomically (temp file beside it, fsync, rename), creating the folder if needed. */
+export function writeFileAtomicSync(path: string, data: Uint8Array | string): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  writeFileAtomicStreamSync(path, (write) => write(bytes));
+}
+
+/** The async writeFileAtomicSync: temp file beside `path`, fsync, rename; the folder is created if needed. */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempPathFor(path);
