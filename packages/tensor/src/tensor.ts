@@ -1,6 +1,7 @@
 // The Tensor type shared by every package: a dtype, a shape and a flat, row-major typed array.
 // fp16 is stored as Uint16Array bit patterns (Node has no Float16Array); bool as Uint8Array (0/1),
 // which is also what onnxruntime expects for those element types.
+import { Diff2in1Error } from './errors.js';
 
 export type DType = 'float32' | 'float64' | 'float16' | 'int64' | 'int32' | 'uint8' | 'bool';
 
@@ -28,9 +29,12 @@ const CTOR = {
   int32: Int32Array, uint8: Uint8Array, bool: Uint8Array,
 } as const;
 
-/** Thrown for any misuse of tensors: wrong shapes, dtypes, sizes. */
-export class TensorError extends Error {
+/** Thrown for any misuse of tensors: wrong shapes, dtypes, sizes. A Diff2in1Error (code 'tensor'), like every error here. */
+export class TensorError extends Diff2in1Error {
   override name = 'TensorError';
+  constructor(message: string) {
+    super('tensor', message);
+  }
 }
 
 export function isDType(x: unknown): x is DType {
