@@ -6,7 +6,7 @@
 import { ADE150_OF_SEM, mapLabels } from '../classes.js';
 import { labelToRaw } from '../toy-image.js';
 import type { ExportItem, Layout } from './common.js';
-import { jpeg, pad, png } from './common.js';
+import { captionsJson, jpeg, pad, png } from './common.js';
 
 const ROOT = 'ADEChallengeData2016';
 
@@ -32,8 +32,6 @@ export const ade20kLayout: Layout = {
     return { files, meta: { caption: img.caption } };
   },
   finish(items, metas) {
-    const caps: Record<string, string> = {};
-    items.forEach((it, k) => { caps[names(it).stem] = (metas[k] as { caption: string }).caption; });
-    return new Map([[`${ROOT}/captions.json`, JSON.stringify(caps, null, 1) + '\n']]);
+    return new Map([[`${ROOT}/captions.json`, captionsJson(items, metas, (it) => names(it).stem)]]);
   },
 };

@@ -58,6 +58,13 @@ export async function jpeg(img: { width: number; height: number; rgb: Uint8Array
   return new Uint8Array(buf);
 }
 
+/** captions.json: {"<id>": "<caption>"} for every item, in item order (the folder format's captions file). */
+export function captionsJson(items: readonly ExportItem[], metas: readonly ItemMeta[], idOf: (item: ExportItem) => string): string {
+  const caps: Record<string, string> = {};
+  items.forEach((it, k) => { caps[idOf(it)] = (metas[k] as ItemMeta).caption; });
+  return JSON.stringify(caps, null, 1) + '\n';
+}
+
 /** One line per entry, each ended by '\n'. */
 export function lines(items: readonly string[]): string {
   return items.map((s) => `${s}\n`).join('');

@@ -16,7 +16,7 @@ import { DATASET_CLASS_NAMES, IGNORE_INDEX, PART_CLASSES, SEMANTIC_CLASSES, ADE1
 import { NYU_INTRINSICS, scaleIntrinsics } from '../camera.js';
 import { rgbToRaw, toyLabels } from '../toy-image.js';
 import type { ExportItem, Layout, LayoutContext } from './common.js';
-import { lines, pad, png } from './common.js';
+import { captionsJson, lines, pad, png } from './common.js';
 
 export function folderId(item: ExportItem): string {
   return `toy_${pad(item.index, 6)}`;
@@ -44,8 +44,6 @@ export const folderLayout: Layout = {
     return { files, meta: { caption: img.caption } };
   },
   finish(items, metas, ctx: LayoutContext) {
-    const caps: Record<string, string> = {};
-    items.forEach((it, k) => { caps[folderId(it)] = (metas[k] as { caption: string }).caption; });
     // The semseg / parts entries are the folder format's schema (@diff2in1/datasets README, "Folder format");
     // colours and the salient flag are toyworld's additions, which readers ignore.
     const classes = {
@@ -73,7 +71,7 @@ export const folderLayout: Layout = {
       seed: ctx.seed,
     };
     return new Map<string, string>([
-      ['captions.json', JSON.stringify(caps, null, 1) + '\n'],
+      ['captions.json', captionsJson(items, metas, folderId)],
       ['splits/train.txt', lines(items.filter((i) => i.split === 'train').map(folderId))],
       ['splits/test.txt', lines(items.filter((i) => i.split === 'test').map(folderId))],
       ['classes.json', JSON.stringify(classes, null, 2) + '\n'],

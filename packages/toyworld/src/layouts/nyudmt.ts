@@ -14,7 +14,7 @@ import { encodeNpy } from '@diff2in1/tensor';
 import { NYU40_OF_SEM, mapLabels } from '../classes.js';
 import { labelToRaw, normalsToRaw, rgbToRaw } from '../toy-image.js';
 import type { ExportItem, Layout } from './common.js';
-import { edgeMap, jpeg, lines, pad, png } from './common.js';
+import { captionsJson, edgeMap, jpeg, lines, pad, png } from './common.js';
 
 function id(item: ExportItem): string {
   return pad(item.index, 6);
@@ -49,12 +49,10 @@ export const nyudmtLayout: Layout = {
     return { files: out, meta: { caption: img.caption } };
   },
   finish(items, metas) {
-    const caps: Record<string, string> = {};
-    items.forEach((it, k) => { caps[id(it)] = (metas[k] as { caption: string }).caption; });
     return new Map<string, string>([
       ['gt_sets/train.txt', lines(items.filter((i) => i.split === 'train').map(id))],
       ['gt_sets/val.txt', lines(items.filter((i) => i.split === 'test').map(id))],
-      ['captions.json', JSON.stringify(caps, null, 1) + '\n'],
+      ['captions.json', captionsJson(items, metas, id)],
     ]);
   },
 };

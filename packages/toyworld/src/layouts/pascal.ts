@@ -21,8 +21,8 @@ import { encodeMat, matChar, matMatrix, matScalar, matStructRow } from '../mat5.
 import type { MatValue } from '../mat5.js';
 import { labelToRaw, normalsToRaw, toyLabels } from '../toy-image.js';
 import type { ToyImage } from '../toy-image.js';
-import type { ExportItem, Layout } from './common.js';
-import { jpeg, lines, pad, png } from './common.js';
+import type { ExportItem, ItemMeta, Layout } from './common.js';
+import { captionsJson, jpeg, lines, pad, png } from './common.js';
 
 export function pascalId(item: ExportItem): string {
   return `toy_${pad(item.index, 6)}`;
@@ -94,11 +94,9 @@ export const pascalLayout: Layout = {
       const ks = items.map((it, k) => (it.split === split ? k : -1)).filter((k) => k >= 0);
       const ids = ks.map((k) => pascalId(items[k] as ExportItem));
       out.set(`ImageSets/Context/${name}.txt`, lines(ids));
-      out.set(`ImageSets/Parts/${name}.txt`, partsIndex(ids, ks.map((k) => (metas[k] as { partObjects?: number[] }).partObjects ?? [])));
+      out.set(`ImageSets/Parts/${name}.txt`, partsIndex(ids, ks.map((k) => (metas[k] as ItemMeta).partObjects ?? [])));
     }
-    const caps: Record<string, string> = {};
-    items.forEach((it, k) => { caps[pascalId(it)] = (metas[k] as { caption: string }).caption; });
-    out.set('captions.json', JSON.stringify(caps, null, 1) + '\n');
+    out.set('captions.json', captionsJson(items, metas, pascalId));
     return out;
   },
 };
