@@ -7,6 +7,7 @@
 // the data (numeric/char: one typed element in column-major order; struct: field-name length, field names,
 // then one miMATRIX per field of each element, elements in column-major order).
 import { deflateSync } from 'node:zlib';
+import { Diff2in1Error } from '@diff2in1/tensor';
 
 const miINT8 = 1, miUINT8 = 2, miUINT16 = 4, miINT32 = 5, miUINT32 = 6, miDOUBLE = 9, miMATRIX = 14, miCOMPRESSED = 15;
 const mxSTRUCT = 2, mxCHAR = 4, mxDOUBLE = 6, mxUINT8 = 9, mxUINT16 = 11;
@@ -69,7 +70,7 @@ function asBytes(a: ArrayBufferView): Uint8Array {
 
 function checkDims(dims: number[], count: number, what: string): void {
   const n = dims.reduce((a, b) => a * b, 1);
-  if (dims.length < 2 || n !== count) throw new RangeError(`MAT ${what}: dims [${dims.join(', ')}] hold ${n} values, got ${count}`);
+  if (dims.length < 2 || n !== count) throw new Diff2in1Error('toyworld', `MAT ${what}: dims [${dims.join(', ')}] hold ${n} values, got ${count}`);
 }
 
 /** The miMATRIX element of one array. */
@@ -106,7 +107,7 @@ function matrixElement(name: string, v: MatValue): Uint8Array {
       for (const el of v.elements) {
         for (const f of v.fields) {
           const fv = el[f];
-          if (!fv) throw new RangeError(`MAT struct ${name}: an element lacks field '${f}'`);
+          if (!fv) throw new Diff2in1Error('toyworld', `MAT struct ${name}: an element lacks field '${f}'`);
           w.bytes(matrixElement('', fv));
         }
       }

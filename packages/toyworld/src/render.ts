@@ -1,7 +1,8 @@
 // renderScene: one ray per pixel centre gives every label exactly (depth, normal, semantic, part, saliency,
 // instance of the surface hit by the ray through that pixel's centre — never a blend); RGB averages an n×n
 // stratified (jittered) set of rays per pixel, each shaded with ambient + one light and a hard shadow ray.
-import type { Intrinsics } from './camera.js';
+import { Diff2in1Error } from '@diff2in1/tensor';
+import type { CameraPose, Intrinsics } from './camera.js';
 import { scaleIntrinsics } from './camera.js';
 import { IGNORE_INDEX, SEM, srgbToLinear } from './classes.js';
 import { fmix32 } from './hash.js';
@@ -270,23 +271,27 @@ function shaderFor(scene: Scene): Shader {
   return new Shader(scene);
 }
 
-/** Renders RGB and exact labels of a scene at any size. */
-export function renderScene(scene: Scene, opts: RenderOptions): RenderResult {
-  const { width, height } = opts;
-  const n = opts.samples ?? 2;
-  const maxDepth = opts.maxDepth ?? 10;
-  const adaptive = opts.adaptive ?? true;
-  if (!Number.isInteger(width) || width <= 0 || !Number.isInteger(height) || height <= 0) {
-    throw new RangeError(`renderScene: width and height must be positive integers, got ${width}×${height}`);
-  }
-  if (!Number.isInteger(n) || n < 1 || n > 16) throw new RangeError(`renderScene: samples must be an integer in 1..16, got ${n}`);
-  const sh = shaderFor(scene);
+/** What both render passes need: the compiled scene, intrinsics at the output size and the camera frame. */
+interface View {
+  sh: Shader;
+  K: Intrinsics;
+  camera: CameraPose;
+  width: number;
+  height: number;
+}
+
+/** The per-pixel label arrays of a RenderResult. */
+type LabelArrays = Omit<RenderResult, 'width' | 'height' | 'rgb' | 'intrinsics'>;
+
+/**
+ * Pass 1: the centre ray of every pixel gives every label, a first linear RGB estimate and the pixel's
+ * signature (surface, texture cell, lit state) that decides where pass 2 supersamples.
+ */
+function labelPass(v: View, maxDepth: number): { labels: LabelArrays; lin: Float32Array; sig: Int32Array } {
+  const { sh, K, width, height } = v;
   const tr = sh.tr;
-  const K = scaleIntrinsics(scene.intrinsics, width, height);
-  const { right: R, down: Dn, forward: F, position: O } = scene.camera;
-  const [ox, oy, oz] = O;
+  const { right: R, down: Dn, forward: F, position: [ox, oy, oz] } = v.camera;
   const np = width * height;
-  const rgb = new Uint8Array(np * 3);
   const depth = new Float32Array(np);
   const normals = new Float32Array(np * 3);
   const valid = new Uint8Array(np);
@@ -295,12 +300,9 @@ export function renderScene(scene: Scene, opts: RenderOptions): RenderResult {
   const saliency = new Uint8Array(np);
   const instance = new Uint8Array(np);
   const primitive = new Int16Array(np).fill(-1);
-  const ifx = 1 / K.fx, ify = 1 / K.fy;
-  const inv = 1 / (n * n);
-  const salt = fmix32((scene.seed ^ Math.imul(scene.index, 0x9e3779b1)) >>> 0);
-  // Pass 1: the centre ray of every pixel gives the labels and a first RGB estimate.
   const lin = new Float32Array(np * 3);
   const sig = new Int32Array(np);
+  const ifx = 1 / K.fx, ify = 1 / K.fy;
   for (let j = 0; j < height; j++) {
     const cyv = (j - K.cy) * ify;
     for (let i = 0; i < width; i++) {
@@ -340,8 +342,21 @@ export function renderScene(scene: Scene, opts: RenderOptions): RenderResult {
       sig[p] = sh.sig;
     }
   }
-  // Pass 2: n×n stratified jittered rays for every pixel (adaptive: false) or only for pixels whose signature
-  // differs from a 4-neighbour's (adaptive, the default) — silhouettes, creases, texture and shadow edges.
+  return { labels: { depth, normals, valid, semantic, parts, saliency, instance, primitive }, lin, sig };
+}
+
+/**
+ * Pass 2: n×n stratified jittered rays for every pixel (adaptive: false) or only for pixels whose signature
+ * differs from a 4-neighbour's (adaptive) — silhouettes, creases, texture and shadow edges — then sRGB encoding.
+ * The jitter of pixel p is a hash of (salt, p), so it does not depend on which other pixels are supersampled.
+ */
+function antialiasPass(v: View, lin: Float32Array, sig: Int32Array, n: number, adaptive: boolean, salt: number): Uint8Array {
+  const { sh, K, width, height } = v;
+  const tr = sh.tr;
+  const { right: R, down: Dn, forward: F, position: [ox, oy, oz] } = v.camera;
+  const rgb = new Uint8Array(width * height * 3);
+  const ifx = 1 / K.fx, ify = 1 / K.fy;
+  const inv = 1 / (n * n);
   for (let j = 0; j < height; j++) {
     for (let i = 0; i < width; i++) {
       const p = j * width + i;
@@ -374,7 +389,22 @@ export function renderScene(scene: Scene, opts: RenderOptions): RenderResult {
       rgb[3 * p + 2] = encode(b);
     }
   }
-  return { width, height, rgb, depth, normals, valid, semantic, parts, saliency, instance, primitive, intrinsics: K };
+  return rgb;
+}
+
+/** Renders RGB and exact labels of a scene at any size (see the README: labels from centre rays, RGB anti-aliased). */
+export function renderScene(scene: Scene, opts: RenderOptions): RenderResult {
+  const { width, height } = opts;
+  const n = opts.samples ?? 2;
+  if (!Number.isInteger(width) || width <= 0 || !Number.isInteger(height) || height <= 0) {
+    throw new Diff2in1Error('toyworld', `renderScene: width and height must be positive integers, got ${width}×${height}`);
+  }
+  if (!Number.isInteger(n) || n < 1 || n > 16) throw new Diff2in1Error('toyworld', `renderScene: samples must be an integer in 1..16, got ${n}`);
+  const view: View = { sh: shaderFor(scene), K: scaleIntrinsics(scene.intrinsics, width, height), camera: scene.camera, width, height };
+  const { labels, lin, sig } = labelPass(view, opts.maxDepth ?? 10);
+  const salt = fmix32((scene.seed ^ Math.imul(scene.index, 0x9e3779b1)) >>> 0);
+  const rgb = antialiasPass(view, lin, sig, n, opts.adaptive ?? true, salt);
+  return { width, height, rgb, ...labels, intrinsics: view.K };
 }
 
 /** Size of the fixed probe image used to decide which objects are visible (resolution-independent captions). */

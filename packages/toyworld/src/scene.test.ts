@@ -1,5 +1,6 @@
 // Random scenes: determinism, and every label of every pixel checked against the scene's geometry.
 import { describe, expect, it } from 'vitest';
+import { Diff2in1Error } from '@diff2in1/tensor';
 import { scaleIntrinsics } from './camera.js';
 import { PART, SEM } from './classes.js';
 import { makeScene } from './scene.js';
@@ -35,6 +36,13 @@ describe('determinism', () => {
     expect(hashBytes(c.rgb)).not.toBe(hashBytes(a.rgb));
     expect(hashBytes(d.rgb)).not.toBe(hashBytes(a.rgb));
     expect(JSON.stringify(makeScene(11, 5))).not.toBe(JSON.stringify(makeScene(11, 4)));
+  });
+
+  it('bad options are errors naming the option', () => {
+    expect(() => makeScene(1, 0, { minObjects: 0 })).toThrow(Diff2in1Error);
+    expect(() => makeScene(1, 0, { kindWeights: { box: 0, sphere: 0, cylinder: 0, cone: 0, person: 0 } })).toThrow(/kindWeights must be ≥ 0 and not all 0 \(kinds: box, sphere/);
+    expect(() => renderScene(makeScene(1, 0), { width: 8, height: 8, samples: 17 })).toThrow(/samples must be an integer in 1\.\.16, got 17/);
+    expect(() => makeScene(1.5, 0)).toThrow(/seed must be an integer/);
   });
 
   it('the caption does not depend on the output size', () => {

@@ -1,4 +1,5 @@
 // makeScene: a random indoor scene, a pure function of (seed, index).
+import { Diff2in1Error } from '@diff2in1/tensor';
 import { NYU_INTRINSICS, lookAt } from './camera.js';
 import type { CameraPose } from './camera.js';
 import { OBJECT_COLORS } from './classes.js';
@@ -224,10 +225,10 @@ export function makeScene(seed: number, index: number, opts: SceneOptions = {}):
   const minObjects = opts.minObjects ?? 1;
   const maxObjects = opts.maxObjects ?? 6;
   if (!Number.isInteger(minObjects) || !Number.isInteger(maxObjects) || minObjects < 1 || maxObjects < minObjects || maxObjects > 12) {
-    throw new RangeError(`makeScene: need integers 1 ≤ minObjects ≤ maxObjects ≤ 12, got ${minObjects}..${maxObjects}`);
+    throw new Diff2in1Error('toyworld', `makeScene: need integers 1 ≤ minObjects ≤ maxObjects ≤ 12, got ${minObjects}..${maxObjects}`);
   }
   const weights = KINDS.map((k) => opts.kindWeights?.[k] ?? DEFAULT_WEIGHTS[k]);
-  if (weights.some((w) => !(w >= 0)) || weights.every((w) => w === 0)) throw new RangeError('makeScene: kindWeights must be ≥ 0 and not all 0');
+  if (weights.some((w) => !(w >= 0)) || weights.every((w) => w === 0)) throw new Diff2in1Error('toyworld', `makeScene: kindWeights must be ≥ 0 and not all 0 (kinds: ${KINDS.join(', ')})`);
   const rng = sceneRandom(seed, index);
   const materials: Material[] = [];
   const { room, light } = makeRoom(rng, materials);
