@@ -1,6 +1,7 @@
 // One error family for the whole project. Every message names the file / field at fault and, where there
 // is a choice, the valid choices, so a user can fix the input without reading our source.
 
+/** The project's one error type: `code` says which part failed, `file` which input; the message names both. */
 export class Diff2in1Error extends Error {
   override name = 'Diff2in1Error';
   /** Machine-readable category, e.g. 'safetensors', 'config', 'dataset', 'device'. */

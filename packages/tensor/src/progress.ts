@@ -82,6 +82,10 @@ function formatRate(rate: number, unit: string): string {
 
 const BAR_WIDTH = 24;
 
+/**
+ * A progress reporter: on a terminal one redrawn line (bar, count, windowed rate, ETA, fields); elsewhere a plain
+ * line every `intervalMs`. Call update/tick as work completes and done() at the end.
+ */
 export function createProgress(options: ProgressOptions): Progress {
   const stream: ProgressStream = options.stream ?? process.stderr;
   const now = options.now ?? (() => performance.now());

@@ -41,6 +41,7 @@ function seedToBigInt(seed: number | bigint): bigint {
   return BigInt.asUintN(64, BigInt(seed));
 }
 
+/** The project's seeded generator: xoshiro256** seeded by splitmix64 (see the file comment for every method's rule). */
 export class Rng {
   /** The 64-bit seed this generator started from (after BigInt.asUintN(64, seed)). */
   readonly seed: bigint;

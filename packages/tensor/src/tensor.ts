@@ -17,6 +17,7 @@ export interface DataOf {
 
 export type TypedArray = DataOf[DType];
 
+/** Every dtype a Tensor can hold. */
 export const DTYPES: readonly DType[] = ['float32', 'float64', 'float16', 'int64', 'int32', 'uint8', 'bool'];
 
 /** Bytes per element of each dtype. */
@@ -37,6 +38,7 @@ export class TensorError extends Diff2in1Error {
   }
 }
 
+/** True if `x` is one of DTYPES. */
 export function isDType(x: unknown): x is DType {
   return typeof x === 'string' && (DTYPES as readonly string[]).includes(x);
 }
@@ -56,6 +58,7 @@ export function allocate<D extends DType>(dtype: D, length: number): DataOf[D] {
   return new CTOR[dtype](length) as DataOf[D];
 }
 
+/** A dtype, a shape and a flat row-major typed array (shared, not copied, by reshape). */
 export class Tensor<D extends DType = DType> {
   readonly dtype: D;
   readonly shape: readonly number[];
@@ -107,7 +110,7 @@ export class Tensor<D extends DType = DType> {
   }
 }
 
-/** Convenience constructors. */
+/** A tensor holding a copy of `values` (or zeros when omitted). */
 export function tensor<D extends DType>(dtype: D, shape: readonly number[], values?: ArrayLike<number> | ArrayLike<bigint>): Tensor<D> {
   if (values === undefined) return new Tensor(dtype, shape);
   const data = allocate(dtype, values.length);
@@ -115,10 +118,12 @@ export function tensor<D extends DType>(dtype: D, shape: readonly number[], valu
   return new Tensor(dtype, shape, data);
 }
 
+/** A zero-filled tensor (float32 unless `dtype` says otherwise). */
 export function zeros<D extends DType = 'float32'>(shape: readonly number[], dtype: D = 'float32' as D): Tensor<D> {
   return new Tensor(dtype, shape);
 }
 
+/** A float32 tensor with every element `value`. */
 export function full(shape: readonly number[], value: number): Tensor<'float32'> {
   const t = new Tensor('float32', shape);
   t.data.fill(value);
