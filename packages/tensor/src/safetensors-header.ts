@@ -112,6 +112,76 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
+interface Entry { name: string; info: SafetensorsTensorInfo; begin: number; end: number }
+
+/** The "__metadata__" object: string values only. */
+function parseMetadata(rawMeta: unknown, file: string): Record<string, string> {
+  const metadata: Record<string, string> = {};
+  if (rawMeta === undefined || rawMeta === null) return metadata;
+  if (!isPlainObject(rawMeta)) fail(file, '"__metadata__" must be an object of string values');
+  for (const [k, v] of Object.entries(rawMeta)) {
+    if (typeof v !== 'string') fail(file, `"__metadata__"."${k}" must be a string, got ${JSON.stringify(v)}`);
+    metadata[k] = v;
+  }
+  return metadata;
+}
+
+/** One tensor entry {dtype, shape, data_offsets}, checked on its own: dtype, shape, offsets inside the data, size. */
+function parseEntry(name: string, entry: unknown, dataSize: number, headerBytes: number, file: string): Entry {
+  const where = `tensor "${name}"`;
+  if (!isPlainObject(entry)) fail(file, `${where}: entry must be an object {dtype, shape, data_offsets}`);
+  const dt = entry['dtype'];
+  if (typeof dt !== 'string' || !(dt in SAFETENSORS_DTYPES)) {
+    const reason = typeof dt === 'string' && UNSUPPORTED[dt] ? ` (${UNSUPPORTED[dt]})` : '';
+    fail(file, `${where}: dtype ${JSON.stringify(dt)} is not supported${reason}; valid: ${Object.keys(SAFETENSORS_DTYPES).join(', ')}`);
+  }
+  const dtype = dt as SafetensorsDType;
+  const shape = entry['shape'];
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
+    fail(file, `${where}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+  const offs = entry['data_offsets'];
+  if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
+    fail(file, `${where}: data_offsets must be [begin, end] with non-negative integers, got ${JSON.stringify(offs)}`);
+  }
+  const [begin, end] = offs as [number, number];
+  if (begin > end) fail(file, `${where}: data_offsets [${begin}, ${end}] has begin > end`);
+  if (end > dataSize) {
+    fail(file, `${where}: data_offsets [${begin}, ${end}] reach past the data buffer (${dataSize} bytes after the header); the file is truncated or corrupt`);
+  }
+  let count = 1;
+  for (const d of shape as number[]) {
+    count *= d;
+    if (count > Number.MAX_SAFE_INTEGER) fail(file, `${where}: shape ${JSON.stringify(shape)} has too many elements`);
+  }
+  const want = count * SAFETENSORS_DTYPES[dtype].bytes;
+  if (want !== end - begin) {
+    fail(file, `${where}: shape ${JSON.stringify(shape)} × ${dtype} (${SAFETENSORS_DTYPES[dtype].bytes} bytes) = ${want} bytes, but data_offsets [${begin}, ${end}] span ${end - begin}`);
+  }
+  return {
+    name, begin, end,
+    info: { dtype, tensorDtype: SAFETENSORS_DTYPES[dtype].dtype, shape: shape as number[], byteLength: end - begin, fileOffset: 8 + headerBytes + begin },
+  };
+}
+
+/** The entries must tile the data buffer exactly, in offset order: no overlap, no gap, no trailing bytes. */
+function checkTiling(entries: Entry[], dataSize: number, file: string): void {
+  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let pos = 0;
+  let prev = '';
+  for (const e of entries) {
+    if (e.begin < pos) fail(file, `tensor "${e.name}": data_offsets [${e.begin}, ${e.end}] overlap tensor "${prev}" (which ends at ${pos})`);
+    if (e.begin > pos) {
+      fail(file, `tensor "${e.name}": data_offsets [${e.begin}, ${e.end}] leave a gap of ${e.begin - pos} bytes after ${prev ? `tensor "${prev}"` : 'the header'}; the data buffer must be fully covered`);
+    }
+    pos = e.end;
+    prev = e.name;
+  }
+  if (pos !== dataSize) {
+    fail(file, `tensors cover ${pos} data bytes but the file has ${dataSize} after the header (${dataSize - pos} trailing bytes); the data buffer must be fully covered`);
+  }
+}
+
 /**
  * Parses header bytes (the N bytes after the length) of a file of `fileSize` bytes and validates every
  * entry against the rules above. All errors are Diff2in1Errors naming `file` and, where relevant, the tensor.
@@ -132,72 +202,10 @@ export function parseHeader(headerBytes: Uint8Array, fileSize: number, file: str
   }
   if (!isPlainObject(json)) fail(file, `header must be a JSON object of tensor entries, got ${Array.isArray(json) ? 'an array' : typeof json === 'object' ? 'null' : typeof json}`);
   assertNoDuplicateKeys(text, file);
-
-  const metadata: Record<string, string> = {};
-  const rawMeta = json['__metadata__'];
-  if (rawMeta !== undefined && rawMeta !== null) {
-    if (!isPlainObject(rawMeta)) fail(file, '"__metadata__" must be an object of string values');
-    for (const [k, v] of Object.entries(rawMeta)) {
-      if (typeof v !== 'string') fail(file, `"__metadata__"."${k}" must be a string, got ${JSON.stringify(v)}`);
-      metadata[k] = v;
-    }
-  }
-
+  const metadata = parseMetadata(json['__metadata__'], file);
   const dataSize = fileSize - 8 - n;
-  const entries: { name: string; info: SafetensorsTensorInfo; begin: number; end: number }[] = [];
-  for (const [name, entry] of Object.entries(json)) {
-    if (name === '__metadata__') continue;
-    const where = `tensor "${name}"`;
-    if (!isPlainObject(entry)) fail(file, `${where}: entry must be an object {dtype, shape, data_offsets}`);
-    const dt = entry['dtype'];
-    if (typeof dt !== 'string' || !(dt in SAFETENSORS_DTYPES)) {
-      const reason = typeof dt === 'string' && UNSUPPORTED[dt] ? ` (${UNSUPPORTED[dt]})` : '';
-      fail(file, `${where}: dtype ${JSON.stringify(dt)} is not supported${reason}; valid: ${Object.keys(SAFETENSORS_DTYPES).join(', ')}`);
-    }
-    const dtype = dt as SafetensorsDType;
-    const shape = entry['shape'];
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
-      fail(file, `${where}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
-    }
-    const offs = entry['data_offsets'];
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
-      fail(file, `${where}: data_offsets must be [begin, end] with non-negative integers, got ${JSON.stringify(offs)}`);
-    }
-    const [begin, end] = offs as [number, number];
-    if (begin > end) fail(file, `${where}: data_offsets [${begin}, ${end}] has begin > end`);
-    if (end > dataSize) {
-      fail(file, `${where}: data_offsets [${begin}, ${end}] reach past the data buffer (${dataSize} bytes after the header); the file is truncated or corrupt`);
-    }
-    let count = 1;
-    for (const d of shape as number[]) {
-      count *= d;
-      if (count > Number.MAX_SAFE_INTEGER) fail(file, `${where}: shape ${JSON.stringify(shape)} has too many elements`);
-    }
-    const want = count * SAFETENSORS_DTYPES[dtype].bytes;
-    if (want !== end - begin) {
-      fail(file, `${where}: shape ${JSON.stringify(shape)} × ${dtype} (${SAFETENSORS_DTYPES[dtype].bytes} bytes) = ${want} bytes, but data_offsets [${begin}, ${end}] span ${end - begin}`);
-    }
-    entries.push({
-      name, begin, end,
-      info: { dtype, tensorDtype: SAFETENSORS_DTYPES[dtype].dtype, shape: shape as number[], byteLength: end - begin, fileOffset: 8 + n + begin },
-    });
-  }
-
-  // The data buffer must be tiled exactly, in offset order.
-  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
-  let pos = 0;
-  let prev = '';
-  for (const e of entries) {
-    if (e.begin < pos) fail(file, `tensor "${e.name}": data_offsets [${e.begin}, ${e.end}] overlap tensor "${prev}" (which ends at ${pos})`);
-    if (e.begin > pos) {
-      fail(file, `tensor "${e.name}": data_offsets [${e.begin}, ${e.end}] leave a gap of ${e.begin - pos} bytes after ${prev ? `tensor "${prev}"` : 'the header'}; the data buffer must be fully covered`);
-    }
-    pos = e.end;
-    prev = e.name;
-  }
-  if (pos !== dataSize) {
-    fail(file, `tensors cover ${pos} data bytes but the file has ${dataSize} after the header (${dataSize - pos} trailing bytes); the data buffer must be fully covered`);
-  }
+  const entries = Object.entries(json).filter(([name]) => name !== '__metadata__').map(([name, entry]) => parseEntry(name, entry, dataSize, n, file));
+  checkTiling(entries, dataSize, file);
   const tensors = new Map<string, SafetensorsTensorInfo>();
   for (const e of entries) tensors.set(e.name, e.info);
   return { headerBytes: n, tensors, metadata };
