@@ -21,6 +21,7 @@ import { readMat5 } from './formats/mat5.js';
 import type { MatValue } from './formats/mat5.js';
 import { FolderWriter } from './readers/folder.js';
 import { NYU40_NAMES } from './readers/nyudmt.js';
+import type { Sample } from './sample.js';
 import { datasetError } from './sample.js';
 
 export interface ConvertNyuv2Options {
@@ -97,6 +98,35 @@ async function checkHdf5Signature(path: string): Promise<void> {
   throw datasetError('cannot open as HDF5 (MATLAB v7.3): no HDF5 signature found; is this nyu_depth_v2_labeled.mat?', path);
 }
 
+/**
+ * One image of the .mat in HDF5's [x][y] (column-major MATLAB) order → a sample in row-major [C, H, W]: RGB / 255,
+ * depth (metres; ≤ 0 or non-finite invalid) and class ids (`classOf(raw)` for labels 1..; −1 or raw 0 → ignore).
+ */
+function transposeImage(px: Uint8Array, dp: Float32Array | Float64Array, lb: Uint16Array, W: number, H: number, classOf: (raw: number) => number, ignore: number): Omit<Sample, 'id'> {
+  const hw = H * W;
+  const image = new Tensor('float32', [3, H, W]);
+  const depth = new Tensor('float32', [1, H, W]);
+  const dvalid = new Tensor('bool', [H, W]);
+  const ids = new Tensor('int32', [H, W]);
+  const svalid = new Tensor('bool', [H, W]);
+  for (let x = 0; x < W; x++) {
+    for (let y = 0; y < H; y++) {
+      const src = x * H + y; // HDF5 [x][y] within one image / channel
+      const p = y * W + x;
+      for (let ch = 0; ch < 3; ch++) image.data[ch * hw + p] = (px[ch * hw + src] as number) / 255;
+      const d = dp[src] as number;
+      const ok = Number.isFinite(d) && d > 0;
+      depth.data[p] = ok ? d : 0;
+      dvalid.data[p] = ok ? 1 : 0;
+      const raw = lb[src] as number;
+      const id = raw > 0 ? classOf(raw) : -1;
+      ids.data[p] = id >= 0 ? id : ignore;
+      svalid.data[p] = id >= 0 ? 1 : 0;
+    }
+  }
+  return { image, labels: { depth: { value: depth, valid: dvalid }, semseg: { value: ids, valid: svalid } } };
+}
+
 /** Converts the labelled NYUv2 .mat to the folder format (see the file comment). */
 export async function convertNyuv2Mat(opts: ConvertNyuv2Options): Promise<ConvertNyuv2Result> {
   await checkHdf5Signature(opts.mat);
@@ -144,41 +174,24 @@ export async function convertNyuv2Mat(opts: ConvertNyuv2Options): Promise<Conver
       semseg: mapClass ? { names, ignoreIndex: 255 } : { names: rawNames ?? Array.from({ length: maxRaw }, (_, i) => `class ${i + 1}`), ignoreIndex: 65535 },
     });
     const counts: Record<string, number> = {};
-    const hw = H * W;
     let done = 0;
     for (const i of indices) {
       if (!Number.isInteger(i) || i < 0 || i >= n) throw datasetError(`image index ${i} outside 0..${n - 1}`, opts.mat);
-      const px = images.slice([[i, i + 1], [], [], []]) as Uint8Array;
-      const dp = depths.slice([[i, i + 1], [], []]) as Float32Array | Float64Array;
-      const lb = labels.slice([[i, i + 1], [], []]) as Uint16Array;
-      const image = new Tensor('float32', [3, H, W]);
-      const depth = new Tensor('float32', [1, H, W]);
-      const dvalid = new Tensor('bool', [H, W]);
-      const ids = new Tensor('int32', [H, W]);
-      const svalid = new Tensor('bool', [H, W]);
-      for (let x = 0; x < W; x++) {
-        for (let y = 0; y < H; y++) {
-          const src = x * H + y; // HDF5 [x][y] within one image / channel
-          const p = y * W + x;
-          for (let ch = 0; ch < 3; ch++) image.data[ch * hw + p] = (px[ch * hw + src] as number) / 255;
-          const d = dp[src] as number;
-          const ok = Number.isFinite(d) && d > 0;
-          depth.data[p] = ok ? d : 0;
-          dvalid.data[p] = ok ? 1 : 0;
-          const raw = lb[src] as number;
-          let id = -1;
-          if (raw > 0) {
-            if (raw > maxRaw) throw datasetError(`image ${i}: label ${raw} exceeds the ${maxRaw} classes`, opts.mat);
-            id = mapClass ? (mapClass[raw - 1] as number) - 1 : raw - 1;
-            if (mapClass && !(id >= 0 && id < names.length)) id = -1;
-          }
-          ids.data[p] = id >= 0 ? id : mapClass ? 255 : 65535;
-          svalid.data[p] = id >= 0 ? 1 : 0;
-        }
-      }
+      const classOf = (raw: number): number => {
+        if (raw > maxRaw) throw datasetError(`image ${i}: label ${raw} exceeds the ${maxRaw} classes`, opts.mat);
+        if (!mapClass) return raw - 1;
+        const id = (mapClass[raw - 1] as number) - 1;
+        return id >= 0 && id < names.length ? id : -1;
+      };
+      const sample = transposeImage(
+        images.slice([[i, i + 1], [], [], []]) as Uint8Array,
+        depths.slice([[i, i + 1], [], []]) as Float32Array | Float64Array,
+        labels.slice([[i, i + 1], [], []]) as Uint16Array,
+        W, H, classOf, mapClass ? 255 : 65535,
+      );
       const name = split.get(i) ?? (opts.splits === undefined ? 'all' : undefined);
       if (name === undefined) continue; // in neither official split
-      await writer.write({ id: String(i).padStart(6, '0'), image, labels: { depth: { value: depth, valid: dvalid }, semseg: { value: ids, valid: svalid } } }, name);
+      await writer.write({ id: String(i).padStart(6, '0'), ...sample }, name);
       counts[name] = (counts[name] ?? 0) + 1;
       done++;
       opts.onProgress?.(done, indices.length);
