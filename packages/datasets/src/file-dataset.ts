@@ -41,6 +41,7 @@ function labelSize(l: DenseLabel | ClassLabel): [number, number] {
   return [l.valid.shape[0] as number, l.valid.shape[1] as number];
 }
 
+/** The Dataset every reader returns: entries resolved from a layout, files checked once at open, decoded on get(). */
 export class FileDataset implements Dataset {
   readonly name: string;
   readonly root: string;

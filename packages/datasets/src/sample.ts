@@ -28,6 +28,7 @@ export interface BadInputOptions {
   onSkip?: (s: SkippedSample) => void;
 }
 
+/** The default onSkip: one line on stderr naming the sample, the file and the reason. */
 export function defaultOnSkip(s: SkippedSample): void {
   process.stderr.write(`diff2in1: skipping sample '${s.id}'${s.file ? ` (${s.file})` : ''}: ${s.reason}\n`);
 }

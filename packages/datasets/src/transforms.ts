@@ -21,6 +21,7 @@ import { Diff2in1Error, Tensor, axisWeights, resizeTensor } from '@diff2in1/tens
 import type { Sample } from './sample.js';
 
 export type ResizePolicy = 'official' | 'nearest';
+/** The resize policies resizeSample accepts (see the file comment). */
 export const RESIZE_POLICIES: readonly ResizePolicy[] = ['official', 'nearest'];
 
 /** cv2.resize INTER_LINEAR source indices and float32 weights along one axis (see the file comment). */
@@ -100,7 +101,7 @@ export function resizeSample(s: Sample, size: readonly [number, number], policy:
   return { ...s, image: resizeTensor(s.image, size, 'bilinear', { alignCorners: false }), labels };
 }
 
-/** Applies f(plane data, planes, h, w) → new data to a [.., H, W] tensor. */
+/** A new [.., oh, ow] tensor whose pixel (y, x) of every plane is the source plane's pixel pick(y, x) (a flat y·W + x index). */
 function mapPlanes<T extends Tensor>(t: T, oh: number, ow: number, pick: (y: number, x: number) => number): T {
   const h = t.shape[t.rank - 2] as number, w = t.shape[t.rank - 1] as number;
   const planes = t.size / (h * w);

@@ -13,6 +13,7 @@ import type { BadInputOptions, Dataset, SampleEntry } from '../sample.js';
 import { datasetError } from '../sample.js';
 import { checkSplit, listByStem, pathExists } from './common.js';
 
+/** SceneParsing's 150 classes (ids 0..149 after reduce_zero_label). */
 export const ADE20K_NUM_CLASSES = 150;
 
 export interface Ade20kOptions extends BadInputOptions {

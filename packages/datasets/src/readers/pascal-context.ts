@@ -22,6 +22,7 @@ import { datasetError } from '../sample.js';
 import { PART_NAMES } from './folder.js';
 import { checkSplit, listByStem, pickTasks, readLines } from './common.js';
 
+/** PASCAL VOC's 21 semseg classes (0 background + the 20 object classes), in id order. */
 export const VOC_NAMES: readonly string[] = [
   'background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow', 'diningtable',
   'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor',
