@@ -1,6 +1,7 @@
 // The streaming-metric contract and the shape bookkeeping shared by every accumulator.
 import type { Tensor } from '@diff2in1/tensor';
 import { Diff2in1Error } from '@diff2in1/tensor';
+import { elementAt } from '../codecs/array.js';
 
 /**
  * A streaming metric: feed one image or a batch at a time, read the result at the end. A whole test set never
@@ -53,8 +54,7 @@ export function updateGeometry(pred: Tensor, gt: Tensor, valid: Tensor | undefin
   return { images, channels, h, w };
 }
 
-/** Reads a numeric tensor element as a JS number (int64 included). */
+/** Reads a numeric tensor element as a JS number (int64 included; see elementAt). */
 export function numberAt(t: Tensor, i: number): number {
-  const v = t.data[i] as number | bigint;
-  return typeof v === 'bigint' ? Number(v) : v;
+  return elementAt(t.data, i);
 }

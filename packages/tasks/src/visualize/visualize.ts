@@ -1,6 +1,6 @@
 // Label / prediction → 8-bit RGB pictures, written as PNG.
-import type { RawImage } from '@diff2in1/tensor';
-import { Diff2in1Error, Tensor, writePng } from '@diff2in1/tensor';
+import type { RawImage, Tensor } from '@diff2in1/tensor';
+import { Diff2in1Error, writePng } from '@diff2in1/tensor';
 import { IGNORE_INDEX } from '../labels.js';
 import { turbo, vocPalette } from './colormaps.js';
 
@@ -82,11 +82,4 @@ export function saliencyToGrey(sal: Tensor, valid?: Tensor<'bool'>): RawImage {
 /** Writes a visualisation PNG (atomically). */
 export async function writeVisualization(path: string, image: RawImage): Promise<void> {
   await writePng(path, image);
-}
-
-/** For tests and tools: a [H, W] bool mask from a predicate over pixel indices. */
-export function maskFrom(h: number, w: number, f: (p: number) => boolean): Tensor<'bool'> {
-  const t = new Tensor('bool', [h, w]);
-  for (let p = 0; p < h * w; p++) t.data[p] = f(p) ? 1 : 0;
-  return t;
 }
