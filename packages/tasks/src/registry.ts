@@ -21,6 +21,7 @@ import type { DepthColourOptions } from './visualize/visualize.js';
 import { classesToRgb, depthToRgb, normalsToRgb, saliencyToGrey } from './visualize/visualize.js';
 
 export type TaskName = 'normals' | 'depth' | 'semseg' | 'parts' | 'saliency';
+/** Every task, in the order readers and reports list them. */
 export const TASK_NAMES: readonly TaskName[] = ['normals', 'depth', 'semseg', 'parts', 'saliency'];
 
 /** Encode/decode between files' decoded contents (PNG pixels, .npy arrays) and labels. */
@@ -75,6 +76,7 @@ function classMetric(name: string, defaultNum: number | undefined) {
 /** Human parts in PASCAL-Context multi-task: background + head, torso, upper arm, lower arm, upper leg, lower leg. */
 export const PARTS_NUM_CLASSES = 7;
 
+/** The definition of every task (codec, metric, visualiser); getTask(name) looks one up with a clear error. */
 export const tasks: TaskRegistry = {
   normals: {
     name: 'normals',
@@ -127,6 +129,7 @@ export const tasks: TaskRegistry = {
   },
 };
 
+/** True if `x` is one of TASK_NAMES. */
 export function isTaskName(x: unknown): x is TaskName {
   return typeof x === 'string' && (TASK_NAMES as readonly string[]).includes(x);
 }

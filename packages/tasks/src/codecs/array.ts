@@ -44,6 +44,7 @@ export function planeShape(arr: NumericArray, channels: number, what: string, fi
   return { h, w, channelsLast };
 }
 
+/** `{ file }` for Diff2in1Error options, or `{}` when the source has no file name. */
 export function fileOpt(file: string | undefined): { file?: string } {
   return file === undefined ? {} : { file };
 }

@@ -17,6 +17,7 @@ import type { CodecOptions, NumericArray } from './array.js';
 import { elementAt, fileOpt, planeShape } from './array.js';
 
 export type ClassConvention = 'plain' | 'nyudmt' | 'ade20k';
+/** The stored-value conventions classLabelFromValues understands (see the file comment). */
 export const CLASS_CONVENTIONS: readonly ClassConvention[] = ['plain', 'nyudmt', 'ade20k'];
 
 export interface ClassCodecOptions extends CodecOptions {

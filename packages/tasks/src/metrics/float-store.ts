@@ -8,6 +8,7 @@
 
 const CHUNK = 1 << 20;
 
+/** Non-negative float32 values in 1 Mi-value chunks, with exact k-th smallest and median (see the file comment). */
 export class Float32Store {
   private chunks: Float32Array[] = [];
   private fill = CHUNK;
