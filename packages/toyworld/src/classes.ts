@@ -24,6 +24,7 @@ export const IGNORE_INDEX = 255;
 
 export type SemanticName = keyof typeof SEM;
 export type ObjectKind = 'box' | 'sphere' | 'cylinder' | 'cone' | 'person';
+/** The object kinds a scene draws from (SceneOptions.kindWeights keys). */
 export const OBJECT_KINDS: readonly ObjectKind[] = ['box', 'sphere', 'cylinder', 'cone', 'person'];
 
 export interface ClassInfo {
@@ -51,6 +52,7 @@ export const SEMANTIC_CLASSES: readonly ClassInfo[] = [
 /** Part ids (0 = not a person part). */
 export const PART = { background: 0, head: 1, torso: 2, upperArm: 3, lowerArm: 4, upperLeg: 5, lowerLeg: 6 } as const;
 
+/** Person-part classes in id order (PASCAL-Context's 6-part merge + background). */
 export const PART_CLASSES: readonly { id: number; name: string; color: [number, number, number] }[] = [
   { id: 0, name: 'background', color: [0, 0, 0] },
   { id: 1, name: 'head', color: [128, 0, 0] },

@@ -19,6 +19,7 @@ import { toyImage } from './toy-image.js';
 export type { ExportItem, ItemMeta, Layout, LayoutContext, LayoutName } from './layouts/common.js';
 export { LAYOUT_NAMES } from './layouts/common.js';
 
+/** Every export layout by name (see README.md for each one's files). */
 export const LAYOUTS: Record<LayoutName, Layout> = {
   folder: folderLayout,
   nyuv2: nyuv2Layout,
@@ -62,6 +63,7 @@ function sidecarPath(layout: LayoutName, item: ExportItem): string {
   return `${SIDE}/items/${layout}/${item.index}.json`;
 }
 
+/** The items of an export: train scenes 0..count−1, then test scenes count..count+testCount−1. */
 export function exportItems(count: number, testCount: number): ExportItem[] {
   const items: ExportItem[] = [];
   for (let k = 0; k < count; k++) items.push({ split: 'train', ordinal: k, index: k });

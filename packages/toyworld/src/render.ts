@@ -409,6 +409,7 @@ export function renderScene(scene: Scene, opts: RenderOptions): RenderResult {
 
 /** Size of the fixed probe image used to decide which objects are visible (resolution-independent captions). */
 export const PROBE_WIDTH = 80;
+/** Height of the visibility probe image (see PROBE_WIDTH). */
 export const PROBE_HEIGHT = 60;
 
 /** Pixels each object covers in a centre-ray probe render of `width`×`height` (labels only, no shading). */
