@@ -3,6 +3,7 @@
 import { Diff2in1Error, choices } from '@diff2in1/tensor';
 import { f32, torchCumprodF32, torchLinspaceF32 } from './torch-numerics.js';
 
+/** The `beta_schedule` values diffusers v0.25 accepts for these schedulers. */
 export const BETA_SCHEDULES = ['linear', 'scaled_linear', 'squaredcos_cap_v2'] as const;
 export type BetaSchedule = (typeof BETA_SCHEDULES)[number];
 

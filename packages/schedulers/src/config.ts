@@ -25,6 +25,7 @@ export interface PNDMConfig extends BetaConfig {
   steps_offset: number;
 }
 
+/** The `variance_type` values supported (learned variances need a UNet that predicts them). */
 export const DDPM_VARIANCE_TYPES = ['fixed_small', 'fixed_small_log', 'fixed_large'] as const;
 export type DDPMVarianceType = (typeof DDPM_VARIANCE_TYPES)[number];
 

@@ -10,6 +10,7 @@ import {
 } from './scheduling-utils.js';
 import { f32 } from './torch-numerics.js';
 
+/** diffusers' DDIMScheduler: deterministic (η = 0) or stochastic (η > 0) DDIM steps over a spaced schedule. */
 export class DDIMScheduler implements Scheduler {
   readonly className = 'DDIMScheduler' as const;
   readonly order = 1;
@@ -21,7 +22,7 @@ export class DDIMScheduler implements Scheduler {
   readonly finalAlphaCumprod: number;
   private _timesteps: readonly number[];
   private _numInferenceSteps: number | null = null;
-  private _range: number;
+  private range: number;
 
   constructor(config: Partial<DDIMConfig> = {}, options: SchedulerTableOptions = {}) {
     this.config = resolveConfig('DDIMScheduler', config);
@@ -29,8 +30,8 @@ export class DDIMScheduler implements Scheduler {
     this.betas = betas;
     this.alphasCumprod = alphasCumprod;
     this.finalAlphaCumprod = this.config.set_alpha_to_one ? 1 : alphasCumprod[0]!;
-    this._range = this.config.num_train_timesteps;
-    this._timesteps = Object.freeze(Array.from({ length: this._range }, (_, i) => this._range - 1 - i));
+    this.range = this.config.num_train_timesteps;
+    this._timesteps = Object.freeze(Array.from({ length: this.range }, (_, i) => this.range - 1 - i));
   }
 
   get numTrainTimesteps(): number { return this.config.num_train_timesteps; }
@@ -41,7 +42,7 @@ export class DDIMScheduler implements Scheduler {
     const range = timestepRangeOf(this.className, this.numTrainTimesteps, numInferenceSteps, options);
     const c = this.config;
     this._numInferenceSteps = numInferenceSteps;
-    this._range = range;
+    this.range = range;
     this._timesteps = Object.freeze(spacedTimestepsAscending(c.timestep_spacing, numInferenceSteps, range, c.steps_offset, this.className).reverse());
   }
 
@@ -65,7 +66,7 @@ export class DDIMScheduler implements Scheduler {
     if (this._numInferenceSteps === null) {
       throw new Diff2in1Error('scheduler', `${this.className}: numInferenceSteps is not set; call setTimesteps(n) before step()`);
     }
-    return timestep - Math.floor(this._range / this._numInferenceSteps);
+    return timestep - Math.floor(this.range / this._numInferenceSteps);
   }
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, options: StepOptions = {}): StepOutput {

@@ -9,6 +9,7 @@ import {
 } from './scheduling-utils.js';
 import { f32 } from './torch-numerics.js';
 
+/** diffusers' DDPMScheduler with a fixed variance (fixed_small / fixed_small_log / fixed_large). */
 export class DDPMScheduler implements Scheduler {
   readonly className = 'DDPMScheduler' as const;
   readonly order = 1;

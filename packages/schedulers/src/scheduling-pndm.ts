@@ -14,6 +14,7 @@ import { f32 } from './torch-numerics.js';
 /** Order of the pseudo linear multistep method. */
 const PNDM_ORDER = 4;
 
+/** diffusers' PNDMScheduler (PRK warm-up then PLMS, or PLMS alone with skip_prk_steps); stateful across steps. */
 export class PNDMScheduler implements Scheduler {
   readonly className = 'PNDMScheduler' as const;
   /** diffusers declares order = 1 for PNDM (img2img slices timesteps[t_start:]). */

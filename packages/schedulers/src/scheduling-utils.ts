@@ -4,12 +4,18 @@ import { Diff2in1Error, choices } from '@diff2in1/tensor';
 import { f32, torchLerpF32 } from './torch-numerics.js';
 import { npArange, npLinspace, roundHalfEven } from './numpy-numerics.js';
 
+/** The diffusers scheduler classes this package implements (`_class_name` in scheduler_config.json). */
 export const SCHEDULER_CLASSES = ['DDIMScheduler', 'PNDMScheduler', 'DDPMScheduler'] as const;
 export type SchedulerClassName = (typeof SCHEDULER_CLASSES)[number];
 
+/** What the UNet predicts (`prediction_type`): noise ε, v (Salimans & Ho 2022) or the clean sample. */
 export const PREDICTION_TYPES = ['epsilon', 'v_prediction', 'sample'] as const;
 export type PredictionType = (typeof PREDICTION_TYPES)[number];
 
+/**
+ * How inference timesteps are spread over the trained range (`timestep_spacing`; diffusers' names, after Lin et
+ * al. 2024, "Common Diffusion Noise Schedules and Sample Steps are Flawed").
+ */
 export const TIMESTEP_SPACINGS = ['leading', 'trailing', 'linspace'] as const;
 export type TimestepSpacing = (typeof TIMESTEP_SPACINGS)[number];
 
@@ -63,12 +69,14 @@ export interface Scheduler {
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, options?: StepOptions): StepOutput;
 }
 
+/** Throws a Diff2in1Error unless `value` is an integer in [min, max]. */
 export function checkInteger(value: number, what: string, min: number, max = Number.MAX_SAFE_INTEGER): void {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new Diff2in1Error('scheduler', `${what} must be an integer in [${min}, ${max}], got ${String(value)}`);
   }
 }
 
+/** Throws a Diff2in1Error unless the two latents have the same number of elements. */
 export function checkSameLength(a: Float32Array, b: Float32Array, aName: string, bName: string): void {
   if (a.length !== b.length) {
     throw new Diff2in1Error('scheduler', `${bName} has ${b.length} elements but ${aName} has ${a.length}; they must have the same shape`);
