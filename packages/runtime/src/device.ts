@@ -7,6 +7,7 @@ export type DeviceRequest = 'auto' | 'cpu' | 'cuda' | 'webgpu';
 /** What a session actually runs on. */
 export type Device = 'cpu' | 'cuda' | 'webgpu';
 
+/** Every DeviceRequest, for validation and help text. */
 export const DEVICE_REQUESTS: readonly DeviceRequest[] = ['auto', 'cpu', 'cuda', 'webgpu'];
 
 /** Result of probing this machine (see probeDevices); `reason` says why a device is unavailable. */
@@ -33,6 +34,7 @@ export const CUDA_INSTALL_ADVICE =
 export const WEBGPU_INSTALL_ADVICE =
   'WebGPU needs an onnxruntime-node build with the WebGPU execution provider and a GPU adapter; use --device cpu or cuda';
 
+/** True if `x` is one of DEVICE_REQUESTS. */
 export function isDeviceRequest(x: unknown): x is DeviceRequest {
   return typeof x === 'string' && (DEVICE_REQUESTS as readonly string[]).includes(x);
 }

@@ -2,6 +2,7 @@
 // several callers ask for it at the same time.
 import type { Session } from './session.js';
 
+/** Sessions by key; a key's session is created once, even under concurrent first requests. */
 export class SessionCache {
   readonly #entries = new Map<string, Promise<Session>>();
 

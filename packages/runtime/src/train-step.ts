@@ -78,6 +78,7 @@ function stack(ts: readonly Tensor[], name: string): Tensor {
   return new Tensor(first.dtype, [ts.length, ...first.shape], data);
 }
 
+/** A compiled training step with its state held between calls (see the file comment and README.md). */
 export class TrainStepSession {
   #state: Record<string, Tensor>;
   #loop: Session | undefined;
