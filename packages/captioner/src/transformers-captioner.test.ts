@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSession } from '@diff2in1/runtime';
+import { RawImage as HfRawImage } from '@huggingface/transformers';
 import { Tensor, readRawImage } from '@diff2in1/tensor';
 import type { Captioner } from './captioner.js';
 import { createCaptioner } from './registry.js';
@@ -88,6 +89,18 @@ describe('transformersCaptioner (transformers.js image-to-text, offline)', () =>
     expect(await cap.caption(files)).toEqual(golden.images.map((g) => g.text));
     const raw = await readRawImage(files[1]!);
     expect(await cap.caption([raw])).toEqual([golden.images[1]!.text]);
+  });
+
+  it('a non-square image is resized to the square ViT input, as transformers (Python) does for an integer size', async () => {
+    // The fixture's preprocessor_config.json has "size": 32 (the old integer form). A 48×32 crop of a test image
+    // must caption like the same crop squashed to 32×32 by transformers.js's own resize (the processor's resampler).
+    const raw = await readRawImage(join(DIR, golden.images[0]!.file));
+    const wide = new HfRawImage(new Uint8Array(48 * 32 * 3).map((_, i) => raw.data[i % raw.data.length]!), 48, 32, 3);
+    const wideRaw = { width: 48, height: 32, channels: 3 as const, bitDepth: 8 as const, data: new Uint8Array(wide.data) };
+    const square = await wide.resize(32, 32, { resample: 2 });
+    const squareRaw = { width: 32, height: 32, channels: 3 as const, bitDepth: 8 as const, data: new Uint8Array(square.data) };
+    const [a, b] = await cap.caption([wideRaw, squareRaw]);
+    expect(a).toBe(b);
   });
 
   it('max_new_tokens truncates the greedy caption to a prefix of the reference', async () => {

@@ -78,6 +78,21 @@ export function checkTransformersFolder(dir: string, dtype: TransformersDtype = 
   return { modelType: modelType as string, files };
 }
 
+/**
+ * An integer `size` in a ViT preprocessor_config.json means a size×size square in transformers (Python:
+ * ViTImageProcessor reads it with get_size_dict(default_to_square=True)); transformers.js 4.3 reads it as a
+ * shortest edge and keeps the aspect ratio, so a 4:3 image reaches the fixed-size ViT encoder as e.g. 224×168 and
+ * ORT refuses it. Folders exported with older transformers (nlpconnect/vit-gpt2-image-captioning, `"size": 224`)
+ * have that form; we give the loaded processor the Python meaning.
+ */
+function squareViTSize(pipe: unknown): void {
+  const ip = (pipe as { processor?: { image_processor?: { size?: unknown } } }).processor?.image_processor;
+  const cls = ip?.constructor.name ?? '';
+  if (ip && (cls === 'ViTImageProcessor' || cls === 'ViTFeatureExtractor') && Number.isInteger(ip.size)) {
+    ip.size = { height: ip.size, width: ip.size };
+  }
+}
+
 function configureOffline(dir: string): void {
   // Global transformers.js settings: never download; read local folders.
   env.allowRemoteModels = false;
@@ -96,6 +111,7 @@ export async function transformersCaptioner(dir: string, opts: TransformersCapti
   configureOffline(abs);
   // An absolute path is not a valid hub id, so transformers.js reads `<abs>/<file>` directly (utils/hub.js).
   const captioner = await pipeline('image-to-text', abs, { dtype, device: opts.device ?? 'cpu', local_files_only: true });
+  squareViTSize(captioner);
   const defaultMax = opts.maxNewTokens ?? 30;
   const id = `transformers:${basename(abs)}${dtype === 'fp32' ? '' : `:${dtype}`}`;
   let disposed = false;
