@@ -13,6 +13,7 @@ import { Diff2in1Error, writeFileAtomic } from '@diff2in1/tensor';
 
 /** Provenance given to captions without a (matching) meta record: the dataset's own (ground-truth) captions. */
 export const UNRECORDED_CAPTIONER = 'scene';
+/** `format` of captions.meta.json. */
 export const CAPTIONS_META_FORMAT = 'diff2in1-captions-meta/1';
 
 export interface CaptionRecord {
@@ -31,6 +32,7 @@ export function metaPathFor(captionsPath: string): string {
   return join(dirname(captionsPath), `${basename(captionsPath, extname(captionsPath))}.meta.json`);
 }
 
+/** The short hash recorded per caption: the first 12 hex digits of SHA-1 of its UTF-8 text. */
 export function captionHash(text: string): string {
   return createHash('sha1').update(text, 'utf8').digest('hex').slice(0, 12);
 }
@@ -50,7 +52,7 @@ function readJson(path: string): unknown {
   }
 }
 
-/** Reads captions.json: a JSON object whose values are strings. A missing file is an empty map. */
+/** Reads captions.json: a JSON object whose values are strings; undefined when the file does not exist. */
 export function readCaptionsJson(path: string): Map<string, string> | undefined {
   const obj = readJson(path);
   if (obj === undefined) return undefined;

@@ -14,6 +14,7 @@ import { readBlipImageProcessorConfig } from './image-processing-blip.js';
 import type { ExpectedParam } from './state-dict.js';
 import { expectedBlip2StateDict } from './state-dict.js';
 
+/** The default BLIP-2 checkpoint (the paper names BLIP-2, appendix A, without a size; 2.7B is the smallest OPT one). */
 export const BLIP2_DEFAULT_HUB_ID = 'Salesforce/blip2-opt-2.7b';
 
 /** The shell command that fetches what this package reads from a BLIP-2 Hub repo. */

@@ -18,6 +18,7 @@ import { Blip2QFormerModel, Blip2VisionModel } from './modeling-blip-2.js';
 import { OPTForCausalLM, OPT_DIMS } from './modeling-opt.js';
 import type { KV } from './modeling-opt.js';
 
+/** transformers' Blip2ForConditionalGeneration as @diff2in1/graph modules (state_dict names as upstream). */
 export class Blip2ForConditionalGeneration extends Module {
   readonly vision_model: Blip2VisionModel;
   readonly query_tokens: Param;
@@ -48,6 +49,7 @@ export function decoderCacheNames(config: Blip2Config): { past: string[]; presen
   return { past, present };
 }
 
+/** The image graph: pixel_values → vision model → Q-Former over the query tokens → projection into OPT's space. */
 export function buildBlip2ImageGraph(model: Blip2ForConditionalGeneration): GraphBuilder {
   const c = model.config;
   const g = new GraphBuilder('blip2_image');
@@ -62,6 +64,7 @@ export function buildBlip2ImageGraph(model: Blip2ForConditionalGeneration): Grap
   return g;
 }
 
+/** The OPT decoder graph: prefix embeds (the projected queries) + token ids, positions, attention bias and past key/values (decoderCacheNames) → logits + present key/values. */
 export function buildBlip2DecoderGraph(model: Blip2ForConditionalGeneration): GraphBuilder {
   const t = model.config.text_config;
   const { batch, seq, past, total } = OPT_DIMS;
