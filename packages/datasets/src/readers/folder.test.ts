@@ -134,6 +134,13 @@ describe('folder format: bad input', () => {
     await expect(ds.get(1)).rejects.toBeInstanceOf(Diff2in1Error);
   });
 
+  it('a caption that is not a string is an error naming the id (not a silently missing caption)', async () => {
+    const root = join(base, 'badcaption');
+    await writeTree(root);
+    writeFileSync(join(root, 'captions.json'), JSON.stringify({ '000001': 'a room', '000002': 7 }));
+    await expect(openFolder(root)).rejects.toThrow(/captions\.json: the caption of id '000002' is 7; every value must be a string/);
+  });
+
   it('an out-of-range class id is an error naming the file (never a silent wrong label)', async () => {
     const root = join(base, 'range');
     await writeTree(root);

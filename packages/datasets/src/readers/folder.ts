@@ -74,6 +74,8 @@ export async function openFolder(root: string, opts: FolderOptions = {}): Promis
     const raw = await readJson(captionsPath, 'captions.json');
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw datasetError('captions.json must map ids to strings', captionsPath);
     captions = raw as Record<string, unknown>;
+    const bad = Object.entries(captions).find(([, c]) => typeof c !== 'string');
+    if (bad) throw datasetError(`the caption of id '${bad[0]}' is ${JSON.stringify(bad[1])}; every value must be a string`, captionsPath);
   }
   const images = await listByStem(join(root, 'images'), ['.png', '.jpg', '.jpeg'], 'images');
   const semseg = classes.semseg;
