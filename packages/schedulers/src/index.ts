@@ -24,5 +24,5 @@ export {
   getImg2ImgTimesteps, getStartTimesteps, denoise, denoiseFrom,
   type PartialNoisePlan, type DenoiseOptions, type DenoiseFromOptions, type StepInfo,
 } from './partial-noise.js';
-export { ldmSchedule, ldmAlphasCumprod, ldmQSample, torchLinspaceF64, type LdmSchedule, type LdmScheduleOptions } from './ldm-ddim.js';
-export { torchLinspaceF32, torchCumprodF32, fma32 } from './torch-numerics.js';
+export { ldmSchedule, ldmAlphasCumprod, ldmQSample, type LdmSchedule, type LdmScheduleOptions } from './ldm-ddim.js';
+export { torchLinspaceF32, torchLinspaceF64, torchCumprodF32, fma32, fma64 } from './torch-numerics.js';

@@ -5,48 +5,7 @@
 // differ by a few float32 ulps. Use this table (DDIMScheduler's `alphasCumprod` option) to replay the official
 // sampler bit for bit; see partial-noise.ts for its timesteps.
 import { Diff2in1Error } from '@diff2in1/tensor';
-
-/** Lanes of torch's CPU Vectorized<double> under AVX2. */
-const DOUBLE_LANES = 4;
-
-/** a·b + c with one rounding (Dekker's exact product, then a compensated sum). */
-function fma64(a: number, b: number, c: number): number {
-  const split = (x: number): [number, number] => {
-    const t = 134217729 * x;
-    const hi = t - (t - x);
-    return [hi, x - hi];
-  };
-  const p = a * b;
-  const [ah, al] = split(a);
-  const [bh, bl] = split(b);
-  const perr = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
-  const s = p + c;
-  const bb = s - p;
-  const serr = (p - (s - bb)) + (c - bb);
-  return s + (serr + perr);
-}
-
-/** `torch.linspace(start, end, steps, dtype=torch.float64)` on the CPU (the float64 twin of torchLinspaceF32). */
-export function torchLinspaceF64(start: number, end: number, steps: number): Float64Array {
-  const out = new Float64Array(steps);
-  if (steps === 0) return out;
-  if (steps === 1) {
-    out[0] = start;
-    return out;
-  }
-  const step = (end - start) / (steps - 1);
-  const halfway = Math.floor(steps / 2);
-  const base = (i: number): number => (i < halfway ? fma64(step, i, start) : fma64(-step, steps - i - 1, end));
-  let i = 0;
-  for (; i <= steps - 2 * DOUBLE_LANES; i += 2 * DOUBLE_LANES) {
-    for (const c of [i, i + DOUBLE_LANES]) {
-      const b = base(c);
-      for (let j = 0; j < DOUBLE_LANES; j++) out[c + j] = b + j * step;
-    }
-  }
-  for (; i < steps; i++) out[i] = base(i);
-  return out;
-}
+import { torchLinspaceF64 } from './torch-numerics.js';
 
 export interface LdmScheduleOptions {
   /** v1-inference.yaml linear_start (0.00085). */

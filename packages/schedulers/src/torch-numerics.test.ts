@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fma32, torchCumprodF32, torchLinspaceF32 } from './torch-numerics.js';
-import { torchLinspaceF64 } from './ldm-ddim.js';
+import { fma32, torchCumprodF32, torchLinspaceF32, torchLinspaceF64 } from './torch-numerics.js';
 
 describe('float32 helpers', () => {
   it('fma32 rounds a·b + c once, where rounding the double sum to float32 would round twice', () => {

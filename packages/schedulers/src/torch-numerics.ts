@@ -8,7 +8,7 @@
 //   fround(fround(0.37) · t)), and `t ** 0.5` is sqrt, `t ** 2` is t·t.
 // - `torch.cumprod` on float32 accumulates in double (at::acc_type<float, /*is_cuda=*/false> = double) and
 //   rounds each running product to float32; it is NOT a float32 running product.
-// - `torch.linspace(float32)` is a vectorised kernel (RangeFactoriesKernel.cpp): chunks of 8 lanes whose base
+// - `torch.linspace` is a vectorised kernel (RangeFactoriesKernel.cpp): chunks of 8 (float32; 4 for float64) lanes whose base
 //   `start + step·i` (or `end − step·(steps−i−1)` past the midpoint) is computed with a fused multiply-add,
 //   then `base + j·step` per lane without fusion; the scalar tail uses the same fused base formula.
 
@@ -38,30 +38,62 @@ export function fma32(a: number, b: number, c: number): number {
   return f32(buf[0]!);
 }
 
-/** Lanes of torch's CPU `Vectorized<float>` under the AVX2 (and the default) dispatch. */
+/** a·b + c with one rounding in float64 (Dekker's exact product, then a compensated sum). */
+export function fma64(a: number, b: number, c: number): number {
+  const split = (x: number): [number, number] => {
+    const t = 134217729 * x;
+    const hi = t - (t - x);
+    return [hi, x - hi];
+  };
+  const p = a * b;
+  const [ah, al] = split(a);
+  const [bh, bl] = split(b);
+  const perr = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+  const s = p + c;
+  const bb = s - p;
+  const serr = (p - (s - bb)) + (c - bb);
+  return s + (serr + perr);
+}
+
+/** Lanes of torch's CPU `Vectorized<float>` / `Vectorized<double>` under the AVX2 (and the default) dispatch. */
 const FLOAT_LANES = 8;
+const DOUBLE_LANES = 4;
+
+/**
+ * torch's CPU linspace kernel (RangeFactoriesKernel.cpp) into `out`: chunks of `lanes` whose base is a fused
+ * multiply-add from the nearer end, then base + j·step per lane; `round` is applied after every unfused op.
+ */
+function linspaceKernel(out: Float32Array | Float64Array, s: number, e: number, lanes: number, round: (x: number) => number, fma: (a: number, b: number, c: number) => number): void {
+  const steps = out.length;
+  if (steps === 0) return;
+  if (steps === 1) {
+    out[0] = s;
+    return;
+  }
+  const step = round(round(e - s) / (steps - 1));
+  const halfway = Math.floor(steps / 2);
+  const base = (i: number): number => (i < halfway ? fma(step, i, s) : fma(-step, steps - i - 1, e));
+  let i = 0;
+  for (; i <= steps - 2 * lanes; i += 2 * lanes) {
+    for (const c of [i, i + lanes]) {
+      const b = base(c);
+      for (let j = 0; j < lanes; j++) out[c + j] = round(b + round(j * step));
+    }
+  }
+  for (; i < steps; i++) out[i] = base(i);
+}
 
 /** `torch.linspace(start, end, steps, dtype=torch.float32)` on the CPU, element for element. */
 export function torchLinspaceF32(start: number, end: number, steps: number): Float32Array {
   const out = new Float32Array(steps);
-  if (steps === 0) return out;
-  const s = f32(start);
-  const e = f32(end);
-  if (steps === 1) {
-    out[0] = s;
-    return out;
-  }
-  const step = f32(f32(e - s) / (steps - 1));
-  const halfway = Math.floor(steps / 2);
-  const base = (i: number): number => (i < halfway ? fma32(step, i, s) : fma32(-step, steps - i - 1, e));
-  let i = 0;
-  for (; i <= steps - 2 * FLOAT_LANES; i += 2 * FLOAT_LANES) {
-    for (const c of [i, i + FLOAT_LANES]) {
-      const b = base(c);
-      for (let j = 0; j < FLOAT_LANES; j++) out[c + j] = f32(b + f32(j * step));
-    }
-  }
-  for (; i < steps; i++) out[i] = base(i);
+  linspaceKernel(out, f32(start), f32(end), FLOAT_LANES, f32, fma32);
+  return out;
+}
+
+/** `torch.linspace(start, end, steps, dtype=torch.float64)` on the CPU (the official code's LDM betas). */
+export function torchLinspaceF64(start: number, end: number, steps: number): Float64Array {
+  const out = new Float64Array(steps);
+  linspaceKernel(out, start, end, DOUBLE_LANES, (x) => x, fma64);
   return out;
 }
 
