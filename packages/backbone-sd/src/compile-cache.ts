@@ -29,8 +29,8 @@ export function defaultCacheDir(): string {
   return process.env['DIFF2IN1_CACHE'] ?? join(homedir(), '.cache', 'diff2in1');
 }
 
-/** Counts of what this process compiled (tests check that a cache hit compiles nothing). */
-export const compileStats = { graphs: 0, blobs: 0 };
+/** Counts (and seconds) of what this process compiled (tests check that a cache hit compiles nothing). */
+export const compileStats = { graphs: 0, blobs: 0, graphSeconds: 0, blobSeconds: 0 };
 
 /** SHA-256 of a canonical JSON of `value` (object keys sorted), hex. */
 export function hashOf(value: unknown): string {
@@ -188,6 +188,7 @@ export function compiledModel(req: CompileRequest): string {
   const blobOk = existsSync(blob) && statSync(blob).size === layout.size;
   if (blobOk && existsSync(file)) return file;
   if (!blobOk) {
+    const t0 = performance.now();
     const w = req.weights();
     try {
       writeWeightsBlob(req.model, w, blob);
@@ -195,10 +196,13 @@ export function compiledModel(req: CompileRequest): string {
       w.source.close();
     }
     compileStats.blobs++;
+    compileStats.blobSeconds += (performance.now() - t0) / 1000;
     writeFileAtomicSync(join(dir, 'info.json'), `${JSON.stringify({ builder: BUILDER_VERSION, component: req.component, weights: w.file, dtypes, model: req.modelKey }, null, 2)}\n`);
   }
+  const t1 = performance.now();
   const g = req.build();
   writeFileAtomicSync(file, modelWithExternalWeights(g, layout, basename(blob), `${req.variant} ${JSON.stringify(req.variantKey)}`));
   compileStats.graphs++;
+  compileStats.graphSeconds += (performance.now() - t1) / 1000;
   return file;
 }
