@@ -85,6 +85,27 @@ async function measure(name: string, data: string, processes: number, threads: n
   };
 }
 
+/** Median over the repeats of a configuration's CPU seconds per image. */
+function medianCpu(all: Result[], name: string): number {
+  const v = all.filter((r) => r.name === name).map((r) => r.cpuSecondsPerImage).sort((a, b) => a - b);
+  return v.length % 2 ? (v[(v.length - 1) / 2] as number) : ((v[v.length / 2 - 1] as number) + (v[v.length / 2] as number)) / 2;
+}
+
+/**
+ * What the CPU time says when the wall clock cannot (a shared machine): if an idle core runs one process at
+ * 1 / cpuSecondsPerImage images per second, two processes on two idle cores run at 2 / (their cpuSecondsPerImage).
+ * Contention that costs CPU (cache, memory bandwidth) shows up in the 2-process CPU time; waiting for a core does not.
+ */
+function cpuEstimate(all: Result[], oneName: string, twoName: string) {
+  const one = medianCpu(all, oneName), two = medianCpu(all, twoName);
+  return {
+    note: 'median CPU seconds per image over the repeats; idle-machine rates implied by them (60 / cpu s per image per busy core)',
+    oneProcessCpuSecondsPerImage: one, twoProcessesCpuSecondsPerImage: two,
+    impliedIdleImagesPerMinuteOneProcess: +(60 / one).toFixed(1), impliedIdleImagesPerMinuteTwoProcesses: +(120 / two).toFixed(1),
+    impliedSpeedup: +((2 * one) / two).toFixed(2),
+  };
+}
+
 function sameOutputs(a: string, b: string): boolean {
   const strip = (dir: string) => readFileSync(join(dir, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => {
     const { time: _t, seconds: _s, ...rest } = JSON.parse(l) as Record<string, unknown>;
@@ -128,6 +149,7 @@ try {
     speedupTwoProcessesVsOne: +(two.imagesPerMinute / one.imagesPerMinute).toFixed(2),
     speedupTwoProcessesVsOneProcessTwoThreads: +(two.imagesPerMinute / oneT2.imagesPerMinute).toFixed(2),
     twoProcessOutputEqualsOneProcess: sameOutputs(two.out, one.out),
+    cpuTimeEstimate: cpuEstimate(all, configs[0][0], configs[2][0]),
     best: [one, oneT2, two].map(({ out: _o, ...r }) => r),
     runs: all,
     reference: null,
