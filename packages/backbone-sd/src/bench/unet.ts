@@ -13,15 +13,18 @@ import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Rng, Tensor, randn, readSafetensors, writeFileAtomicSync, writeSafetensors } from '@diff2in1/tensor';
+import { Rng, Tensor, randn, readSafetensors, writeFileAtomicStreamSync, writeFileAtomicSync, writeSafetensors } from '@diff2in1/tensor';
+import { sd15 } from '../configs/sd15.js';
+import { expectedStateDictShapes } from '../state-dict.js';
 import { SD15_FILES } from '../configs/sd15.js';
 import { type OursFinal, type OursReady, serveOurs } from './unet-ours.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = resolve(here, '..', '..');
 const repo = resolve(pkg, '..', '..');
-const PY = '/usr/bin/python3';
-const PYPATH = [join(repo, 'tools/python'), '/work/ref/diffusers-0.25.0', '/work/ref/hfhub-0.20.3'].join(':');
+const PY = process.env['BENCH_PYTHON'] ?? '/usr/bin/python3';
+// diffusers v0.25.0 and huggingface_hub sources (their package folders' parents), overridable
+const PYPATH = [join(repo, 'tools/python'), process.env['DIFFUSERS_SRC'] ?? '/work/ref/diffusers-0.25.0', process.env['HFHUB_SRC'] ?? '/work/ref/hfhub-0.20.3'].join(':');
 const torchScript = join(pkg, 'src', 'bench', 'unet_torch.py');
 
 const env = (k: string, d: string): string => process.env[k] ?? d;
@@ -43,6 +46,49 @@ function load(): { uptime: string; loadavg: number[] } {
 function freeBytes(dir: string): number {
   const out = execFileSync('df', ['-Pk', dir], { encoding: 'utf8' }).trim().split('\n').pop()!.split(/\s+/);
   return Number(out[3]) * 1024;
+}
+
+/** Why the PyTorch reference cannot run here, or undefined when it can. */
+function torchMissing(): string | undefined {
+  const r = spawnSync(PY, ['-c', 'import torch, diffusers; assert diffusers.__version__ == "0.25.0", diffusers.__version__'], { encoding: 'utf8', env: pyEnv() });
+  if (r.error) return `${PY} not runnable: ${r.error.message}`;
+  return r.status === 0 ? undefined : `${PY} cannot import torch + diffusers 0.25.0: ${r.stderr.trim().split('\n').pop()}`;
+}
+
+/**
+ * Random weights without PyTorch (only used when it is missing): torch's default bounds — U(±1/√fan_in) for
+ * conv / linear weights and biases (kaiming_uniform with a = √5), norms at weight 1, bias 0.
+ */
+function jsWrite(file: string): void {
+  const expected = expectedStateDictShapes('unet', sd15.unet).required;
+  const names = [...expected.keys()].sort();
+  const header: Record<string, { dtype: string; shape: readonly number[]; data_offsets: [number, number] }> = {};
+  let off = 0;
+  for (const n of names) {
+    const shape = expected.get(n)!;
+    const bytes = shape.reduce((a, b) => a * b, 1) * 4;
+    header[n] = { dtype: 'F32', shape, data_offsets: [off, off + bytes] };
+    off += bytes;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
+  const rng = new Rng(0);
+  writeFileAtomicStreamSync(file, (write) => {
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+    write(len);
+    write(Buffer.from(json));
+    for (const n of names) {
+      const shape = expected.get(n)!;
+      const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+      const w = expected.get(n.replace(/\.bias$/, '.weight'))!;
+      if (w.length >= 2) {
+        const bound = 1 / Math.sqrt(w.slice(1).reduce((a, b) => a * b, 1));
+        rng.fork(n).fillUniform(data, -bound, bound);
+      } else if (n.endsWith('.weight')) data.fill(1);
+      write(new Uint8Array(data.buffer));
+    }
+  });
 }
 
 function pythonWrite(dir: string): void {
@@ -117,6 +163,8 @@ async function main(): Promise<void> {
     return;
   }
   const started = load();
+  const torchWhyNot = torchMissing();
+  if (torchWhyNot) console.error(`PyTorch reference unavailable (${torchWhyNot}); measuring ours only`);
   mkdirSync(join(folder, 'unet'), { recursive: true });
   writeFileSync(join(folder, 'unet', 'config.json'), `${JSON.stringify(SD15_FILES.unet, null, 2)}\n`);
   let writeSeconds: number | null = null;
@@ -125,7 +173,8 @@ async function main(): Promise<void> {
     if (free < 8e9) throw new Error(`${folder}: ${(free / 1e9).toFixed(1)} GB free; the SD v1-5 UNet weights need 3.5 GB (plus 3.5 GB of compiled cache)`);
     const t0 = performance.now();
     console.error(`writing random SD v1-5 UNet weights to ${weights} ...`);
-    pythonWrite(folder);
+    if (torchWhyNot === undefined) pythonWrite(folder);
+    else jsWrite(weights);
     writeSeconds = (performance.now() - t0) / 1000;
   }
   const weightBytes = statSync(weights).size;
@@ -148,11 +197,11 @@ async function main(): Promise<void> {
   console.error('ours (cache hit) and pytorch: load ...');
   const us = ours(cacheDir, inputs, join(folder, 'out-ours.safetensors'));
   const hit = await us.next<OursReady>();
-  const py = new Served('pytorch', PY, [torchScript, 'serve', folder, inputs, join(folder, 'out-torch.safetensors'), String(threads)], pyEnv());
-  const pyReady = await py.next<TorchReady>();
+  const py = torchWhyNot ? undefined : new Served('pytorch', PY, [torchScript, 'serve', folder, inputs, join(folder, 'out-torch.safetensors'), String(threads)], pyEnv());
+  const pyReady = py ? await py.next<TorchReady>() : undefined;
   for (let i = 0; i < warmup; i++) {
     await us.run();
-    await py.run();
+    await py?.run();
   }
   const oursTimes: number[] = [];
   const torchTimes: number[] = [];
@@ -160,30 +209,36 @@ async function main(): Promise<void> {
   for (let i = 0; i < runs; i++) {
     console.error(`forward pair ${i + 1}/${runs} ...`);
     let a: number;
-    let b: number;
+    let b: number | undefined;
     if (i % 2 === 0) {
       a = await us.run();
-      b = await py.run();
+      b = await py?.run();
     } else {
-      b = await py.run();
+      b = await py?.run();
       a = await us.run();
     }
     oursTimes.push(a);
-    torchTimes.push(b);
-    pairRatios.push(a / b);
+    if (b !== undefined) {
+      torchTimes.push(b);
+      pairRatios.push(a / b);
+    }
   }
   const hitFinal = await us.quit<OursFinal>();
-  const torch = await py.quit<TorchFinal>();
-  const a = readSafetensors(join(folder, 'out-ours.safetensors'))['out_sample']!;
-  const b = readSafetensors(join(folder, 'out-torch.safetensors'))['out_sample']!;
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < a.size; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs((a.data[i] as number) - (b.data[i] as number)));
-    maxRef = Math.max(maxRef, Math.abs(b.data[i] as number));
+  const torch = py ? await py.quit<TorchFinal>() : undefined;
+  let parity: { maxAbsDiffVsTorch: number; maxAbsTorchOutput: number } | null = null;
+  if (torch) {
+    const a = readSafetensors(join(folder, 'out-ours.safetensors'))['out_sample']!;
+    const b = readSafetensors(join(folder, 'out-torch.safetensors'))['out_sample']!;
+    let maxDiff = 0;
+    let maxRef = 0;
+    for (let i = 0; i < a.size; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs((a.data[i] as number) - (b.data[i] as number)));
+      maxRef = Math.max(maxRef, Math.abs(b.data[i] as number));
+    }
+    parity = { maxAbsDiffVsTorch: maxDiff, maxAbsTorchOutput: maxRef };
   }
   const ourStats = stats(oursTimes);
-  const ref = stats(torchTimes);
+  const ref = torch ? stats(torchTimes) : undefined;
   const result = {
     benchmark: 'SD v1-5 UNet2DConditionModel forward (random weights), latent 1×4×64×64, context 1×77×768, float32, CPU',
     date: new Date().toISOString(),
@@ -197,15 +252,16 @@ async function main(): Promise<void> {
       cacheHitLoadSeconds: hit.compileSeconds + hit.sessionSeconds, cacheHitCompiled: hit.compiled,
       ort: { graphOptimization: 'all', intraOpThreads: threads },
     },
-    pytorch: {
+    pytorch: torch && ref && pyReady ? {
       version: torch.torch, attentionProcessor: torch.attention_processor, secondsPerForward: ref, loadSeconds: pyReady.load_seconds,
       peakRssAfterLoadBytes: torch.peak_rss_after_load_kb * 1024, peakRssForwardBytes: torch.peak_rss_forward_kb === null ? null : torch.peak_rss_forward_kb * 1024,
-    },
+    } : null,
+    ...(torchWhyNot ? { reference: null, referenceMissing: torchWhyNot } : {}),
     ratio: {
-      timeOursOverTorch: ourStats.mean / ref.mean, medianPairRatio: stats(pairRatios).median, pairRatios, target: 0.8,
+      timeOursOverTorch: ref ? ourStats.mean / ref.mean : null, medianPairRatio: ref ? stats(pairRatios).median : null, pairRatios, target: 0.8,
       peakRssOverWeights: hitFinal.peakRssBytes / weightBytes, rssTarget: 1.3,
     },
-    parity: { maxAbsDiffVsTorch: maxDiff, maxAbsTorchOutput: maxRef },
+    parity,
   };
   const outFile = join(repo, 'bench', 'results', 'unet.json');
   writeFileAtomicSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
