@@ -117,12 +117,22 @@ class OnnxExportRunners implements SdRunners {
       timestep: asInput(tFeed, tInfo, 'unet/model.onnx'),
       encoder_hidden_states: asInput(context, this.input(s, 'encoder_hidden_states'), 'unet context'),
     };
-    if (outputs === 'noise') {
-      const name = s.outputNames.includes('out_sample') ? 'out_sample' : s.outputNames[0]!;
-      return { out_sample: f32((await s.run(feeds, [name]))[name], 'unet/model.onnx') };
+    const wanted = outputs === 'noise' ? [] : unetTaps(this.unetConfig, outputs).map((x) => x.module);
+    const names = outputs === 'noise' ? [s.outputNames.includes('out_sample') ? 'out_sample' : s.outputNames[0]!] : [...new Set(wanted.map((m) => taps.get(m)!))];
+    let out: Record<string, Tensor>;
+    try {
+      out = await s.run(feeds, names);
+    } catch (e) {
+      const factor = 2 ** (this.unetConfig.block_out_channels.length - 1);
+      const [h, w] = [sample.shape[2]!, sample.shape[3]!];
+      if (h % factor === 0 && w % factor === 0) throw e;
+      // torch.onnx traces diffusers' `forward_upsample_size` as a constant: an export made with a latent divisible
+      // by 2^upsamplers always upsamples ×2 and cannot join skips of other sizes.
+      throw new Diff2in1Error('input', `this ONNX export cannot run ${h}×${w} latents: exports traced at sizes divisible by ${factor} upsample by 2 ` +
+        `unconditionally, so latents (image size / 8) must be multiples of ${factor} (images multiples of ${8 * factor}); ` +
+        `resize or pad the input, or load the diffusers folder instead (its compiled graphs take any size)`, { file: join(this.dir, 'unet/model.onnx'), cause: e });
     }
-    const wanted = unetTaps(this.unetConfig, outputs).map((x) => x.module);
-    const out = await s.run(feeds, [...new Set(wanted.map((m) => taps.get(m)!))]);
+    if (outputs === 'noise') return { out_sample: f32(out[names[0]!], 'unet/model.onnx') };
     const res: Record<string, Tensor> = {};
     for (const m of wanted) res[m] = f32(out[taps.get(m)!], `unet/model.onnx tap ${m}`);
     return res;

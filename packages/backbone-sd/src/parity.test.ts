@@ -63,6 +63,20 @@ describe.each([['compiled (diffusers folder)', 'tiny'], ['ONNX export (torch.onn
     for (const n of names) close(`${source} all ${n}`, taps[n], unetGold[`a.tap.${n}`]);
   });
 
+  it('latents not divisible by 2^upsamplers (6×10): each upsampler resizes to its skip, as diffusers does', async () => {
+    const o = golden('unet-odd');
+    const t = timesteps(o['timestep']!);
+    if (source === 'tiny-onnx') {
+      // torch.onnx traced the ×2 path (exported at 16×24): a clear error instead of ORT's Concat shape message
+      await expect(sd.predictNoise(f32(o['sample']), t, f32(o['encoder_hidden_states']))).rejects.toThrow(/cannot run 6×10 latents.*multiples of 8/);
+      return;
+    }
+    const noise = await sd.predictNoise(f32(o['sample']), t, f32(o['encoder_hidden_states']));
+    close(`${source} unet 6x10 out_sample`, noise, o['out_sample']);
+    const taps = await sd.features(f32(o['sample']), t, f32(o['encoder_hidden_states']), 'vpd');
+    for (const n of unetTaps(tinySd.unet, 'vpd').map((x) => x.module)) close(`${source} vpd 6x10 ${n}`, taps[n], o[`tap.${n}`]);
+  });
+
   it('VAE encode: mean × scaling_factor, and mean + std·ε for mode sample', async () => {
     const image = f32(vaeGold['image']);
     close(`${source} vae latent_mean_scaled`, await sd.encodeImage(image), vaeGold['latent_mean_scaled']);

@@ -7,7 +7,7 @@ import { Tensor, readSafetensors } from '@diff2in1/tensor';
 
 export const fixture = (rel: string): string => fileURLToPath(new URL(`../fixtures/${rel}`, import.meta.url));
 
-export function golden(name: 'unet' | 'vae' | 'clip-text'): Record<string, Tensor> {
+export function golden(name: 'unet' | 'unet-odd' | 'vae' | 'clip-text'): Record<string, Tensor> {
   return readSafetensors(fixture(`golden/${name}.safetensors`));
 }
 
