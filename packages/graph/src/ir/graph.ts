@@ -1,7 +1,7 @@
 // The graph IR and its builder. A GraphBuilder collects nodes in creation order (which is therefore a
 // topological order), symbolic values with dtype and shape, inputs, initializers and outputs. Ops are free
 // functions over Values (`ops/*.ts`); each Value knows its graph, so ops need no builder argument.
-import { Diff2in1Error, type DType, Tensor, tensor } from '@diff2in1/tensor';
+import { Diff2in1Error, type DType, Tensor, float32ToFloat16Bits, tensor } from '@diff2in1/tensor';
 import type { Param } from './param.js';
 import { type Dim, type Shape, fmtShape, graphError, isStatic } from './shape.js';
 
@@ -190,7 +190,10 @@ export class GraphBuilder {
 
   /** A scalar constant of a floating or integer dtype. */
   scalar(value: number, dtype: DType = 'float32'): Value {
-    return this.constant(dtype === 'int64' ? tensor('int64', [], [BigInt(value)]) : tensor(dtype, [], [value]));
+    if (dtype === 'int64') return this.constant(tensor('int64', [], [BigInt(value)]));
+    // float16 tensors hold bit patterns, so the number is converted, not stored as is.
+    if (dtype === 'float16') return this.constant(tensor('float16', [], [float32ToFloat16Bits(value)]));
+    return this.constant(tensor(dtype, [], [value]));
   }
 
   /** A 1-D int64 constant (axes, pads, shapes for ONNX ops that take them as inputs). */
