@@ -22,3 +22,5 @@ export {
   type SelfImproveMode, type PseudoLabelMode, type SelfImproveOptions, type SelfImproveResult,
 } from './self-improve.js';
 export { synthesizeFromNoise, type FromNoiseDatasetOptions } from './gna.js';
+export { pretrainTinySd, vaeTrainProgram, unetTrainProgram, type PretrainTinySdOptions, type PretrainPhase, type PretrainResult } from './pretrain-sd.js';
+export { registerSdGradRules } from './sd-grad-rules.js';

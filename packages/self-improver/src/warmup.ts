@@ -48,6 +48,8 @@ export interface WarmupResult {
   /** Wall seconds of this process's training iterations, and per iteration (first / later epochs). */
   seconds: number;
   secondsPerIteration: { all: number; firstEpoch: number | undefined; laterEpochs: number | undefined };
+  /** Seconds per iteration spent loading data + features (backbone or cache) and in the train step, by epoch group. */
+  breakdown: { firstEpoch: { load: number; step: number } | undefined; laterEpochs: { load: number; step: number } | undefined };
   cache: { hits: number; misses: number } | undefined;
 }
 
@@ -103,7 +105,7 @@ export async function runWarmup(o: WarmupOptions): Promise<WarmupResult> {
       progress.log(`warm-up: iteration ${it}: ${summarize(metrics)}`);
       return metrics;
     };
-    const times: { epoch: number; s: number }[] = [];
+    const times: { epoch: number; s: number; load: number; step: number }[] = [];
     let metrics: Metrics | undefined;
     let it = start;
     const stopAt = o.stopAfter === undefined ? total : Math.min(total, start + o.stopAfter);
@@ -113,12 +115,14 @@ export async function runWarmup(o: WarmupOptions): Promise<WarmupResult> {
       const c = cursorAt(it, perEpoch);
       const items = epochBatch(o.train.length, batchSize, seed, c.epoch, c.batch, augment);
       const batch = await train.load(items);
+      const t1 = performance.now();
       const feeds = { ...batch.features, ...labelFeeds(model.tasks, batch.samples), ...drawStepFeeds(model, batchSize, iterationRng(seed, 'step', it)) };
       const loss = await session.step(feeds);
       if (!Number.isFinite(loss)) throw new Diff2in1Error('self-improver', `warm-up: the loss is ${loss} at iteration ${it}; lower the learning rate`);
       it++;
-      const s = (performance.now() - t0) / 1000;
-      times.push({ epoch: c.epoch, s });
+      const t2 = performance.now();
+      const s = (t2 - t0) / 1000;
+      times.push({ epoch: c.epoch, s, load: (t1 - t0) / 1000, step: (t2 - t1) / 1000 });
       logRecord(files.log, { stage: 'warmup', iteration: it, epoch: c.epoch, loss, lr: typeof lr === 'number' ? lr : lr(it - 1), seconds: s, cached: batch.cached, computed: batch.computed });
       progress.tick(1, { loss: loss.toFixed(4), epoch: c.epoch });
       if (it % checkpointEvery === 0 || it === stopAt) checkpoint(it);
@@ -130,10 +134,12 @@ export async function runWarmup(o: WarmupOptions): Promise<WarmupResult> {
     const weights = join(o.out, 'theta_w.safetensors');
     if (it === total) writeSafetensors(weights, state, { format: 'diff2in1-weights/1', stage: 'warmup', iterations: String(total), model: JSON.stringify(spec) });
     const sum = (xs: { s: number }[]): number => xs.reduce((a, x) => a + x.s, 0);
+    const split = (xs: typeof times): { load: number; step: number } | undefined => (xs.length ? { load: xs.reduce((a, x) => a + x.load, 0) / xs.length, step: xs.reduce((a, x) => a + x.step, 0) / xs.length } : undefined);
     const first = times.filter((x) => x.epoch === 0), later = times.filter((x) => x.epoch > 0);
     return {
       state, weights, iterations: it, resumedFrom: start, metrics, seconds: sum(times),
       secondsPerIteration: { all: times.length ? sum(times) / times.length : 0, firstEpoch: first.length ? sum(first) / first.length : undefined, laterEpochs: later.length ? sum(later) / later.length : undefined },
+      breakdown: { firstEpoch: split(first), laterEpochs: split(later) },
       cache: train.cache ? { hits: train.cache.hits, misses: train.cache.misses } : undefined,
     };
   } finally {
