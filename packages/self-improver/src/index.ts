@@ -24,3 +24,4 @@ export {
 export { synthesizeFromNoise, type FromNoiseDatasetOptions } from './gna.js';
 export { pretrainTinySd, vaeTrainProgram, unetTrainProgram, type PretrainTinySdOptions, type PretrainPhase, type PretrainResult } from './pretrain-sd.js';
 export { registerSdGradRules } from './sd-grad-rules.js';
+export { ensureToyPretrainedSd, type ToySdOptions } from './toy-sd.js';

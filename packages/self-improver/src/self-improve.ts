@@ -17,6 +17,7 @@
 // Alternatives to the official pool: `mixing: { real: m, synthetic: n }` (m real + n synthetic per batch, two
 // independent shuffled streams, the paper's Eq. 7 wording); `pseudoLabels: 'dense'` (θC's eval-mode predictions);
 // `confidence: { minKappa }` masks pseudo-labelled pixels whose κ is below the threshold (off by default).
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Dataset, Sample } from '@diff2in1/datasets';
 import type { Predictions } from '@diff2in1/heads';
@@ -128,7 +129,7 @@ export async function runSelfImprove(o: SelfImproveOptions): Promise<SelfImprove
   if (!o.synthetic || o.synthetic.length === 0) throw new Diff2in1Error('self-improver', `mode '${o.mode}' needs synthetic images (options.synthetic): partial-noise ones from the synthesis stage${o.mode === 'gna' ? ', or from-noise ones (synthesizeFromNoise)' : ''}`);
   const synthetic = o.synthetic;
   const real = sourceFor(o.train, extractor, image, { ...o, log }, variants);
-  const syn = sourceFor(synthetic, extractor, image, { ...o, log }, variants, `synthetic-${o.mode}`);
+  const syn = sourceFor(synthetic, extractor, image, { ...o, log }, variants, `synthetic-${createHash('sha256').update(synthetic.root).digest('hex').slice(0, 10)}-${synthetic.split}`);
 
   // The data plan: pool (official) or m real + n synthetic per batch.
   const mix = o.mixing ?? 'pool';

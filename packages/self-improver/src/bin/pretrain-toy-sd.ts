@@ -6,11 +6,8 @@
 //        [--vae-steps 1500] [--unet-steps 3000] [--threads 2] [--seed 0]
 // A finished folder is reused (same settings); the images are rendered once (toyworld export is resumable).
 import { parseArgs } from 'node:util';
-import { join, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
-import { openFolder } from '@diff2in1/datasets';
-import { exportDataset } from '@diff2in1/toyworld';
-import { pretrainTinySd } from '../pretrain-sd.js';
+import { resolve } from 'node:path';
+import { ensureToyPretrainedSd } from '../toy-sd.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -30,16 +27,9 @@ if (a.help) {
   process.exit(0);
 }
 const out = resolve(a.out!);
-const size = Number(a.size);
-const data = join(out, '..', `toy-sd-images-${size}-${a.images}-seed${a['image-seed']}`);
-if (!existsSync(join(data, 'splits', 'train.txt'))) {
-  process.stderr.write(`rendering ${a.images} unlabelled toyworld images (${size}×${size}, seed ${a['image-seed']}) → ${data}\n`);
-  await exportDataset({ layout: 'folder', out: data, count: Number(a.images), testCount: 0, width: size, height: size, seed: Number(a['image-seed']) });
-}
-const images = await openFolder(data, { split: 'train', tasks: [] });
 const t0 = performance.now();
-const r = await pretrainTinySd({
-  images, out, seed: Number(a.seed),
+const r = await ensureToyPretrainedSd({
+  dir: out, images: Number(a.images), size: Number(a.size), imageSeed: Number(a['image-seed']), seed: Number(a.seed),
   vae: { steps: Number(a['vae-steps']) }, unet: { steps: Number(a['unet-steps']) },
   session: { device: 'cpu', intraOpThreads: Number(a.threads) },
 });

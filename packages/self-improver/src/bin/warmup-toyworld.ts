@@ -4,7 +4,7 @@
 // baseline. Writes <out>/warmup-toyworld.json and prints the figures.
 //
 //   node packages/self-improver/dist/bin/warmup-toyworld.js [--out DIR] [--size 128] [--train 200] [--test 100]
-//        [--epochs N] [--batch 8] [--lr 0.000357] [--sd tiny|DIR] [--taps vpd|all] [--adapter eq9|sn-module]
+//        [--epochs N] [--batch 8] [--lr 0.000357] [--sd tiny|toy-pretrained|DIR] [--taps vpd|all] [--adapter eq9|sn-module]
 //        [--preset small|official] [--latent sample|mean] [--threads 2] [--seed 0] [--no-cache]
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
@@ -14,6 +14,7 @@ import { loadStableDiffusion, type TapSetName } from '@diff2in1/backbone-sd';
 import { exportDataset } from '@diff2in1/toyworld';
 import { writeFileAtomicSync } from '@diff2in1/tensor';
 import { meanNormalBaseline } from '../evaluate.js';
+import { ensureToyPretrainedSd } from '../toy-sd.js';
 import { runWarmup, summarize } from '../warmup.js';
 import type { LatentMode } from '../features.js';
 
@@ -42,7 +43,7 @@ const { values: a } = parseArgs({
 });
 if (a.help) {
   process.stdout.write('usage: warmup-toyworld [--out DIR] [--size 128] [--train 200] [--test 100] [--epochs 20] [--batch 8] [--lr 0.000357]\n' +
-    '         [--sd tiny|DIR] [--taps vpd|all] [--adapter eq9|sn-module] [--preset small|official] [--latent sample|mean]\n' +
+    '         [--sd tiny|toy-pretrained|DIR] [--taps vpd|all] [--adapter eq9|sn-module] [--preset small|official] [--latent sample|mean]\n' +
     '         [--threads 2] [--seed 0] [--eval-every N] [--no-cache] [--data DIR (an existing toyworld folder export)]\n');
   process.exit(0);
 }
@@ -57,7 +58,9 @@ if (!existsSync(join(data, 'splits', 'test.txt'))) {
 const train = await openFolder(data, { split: 'train', tasks: ['normals'] });
 const test = await openFolder(data, { split: 'test', tasks: ['normals'] });
 const threads = num('threads');
-const sd = await loadStableDiffusion(a.sd!, { device: 'cpu', threads });
+// --sd toy-pretrained: the toy-pretrained tiny SD beside the run (made on first use, ~1 h on 2 cores; reused after).
+const sdSource = a.sd === 'toy-pretrained' ? (await ensureToyPretrainedSd({ dir: join(out, '..', 'toy-sd'), session: { device: 'cpu', intraOpThreads: threads } })).dir : a.sd!;
+const sd = await loadStableDiffusion(sdSource, { device: 'cpu', threads });
 const baseline = await meanNormalBaseline(train, test);
 process.stderr.write(`baseline (training set's mean normal [${baseline.meanNormal.map((x) => x.toFixed(3)).join(', ')}]): mean ${(baseline.metrics.mean as number).toFixed(2)}°\n`);
 const t0 = performance.now();
@@ -76,7 +79,7 @@ await sd.dispose();
 const mean = (r.metrics?.normals as { mean: number } | undefined)?.mean ?? NaN;
 const base = baseline.metrics.mean as number;
 const summary = {
-  command: process.argv.slice(1).join(' '), data, sd: a.sd, size, train: train.length, test: test.length,
+  command: process.argv.slice(1).join(' '), data, sd: sdSource, size, train: train.length, test: test.length,
   settings: { epochs: a.iterations ? null : num('epochs'), iterations: r.iterations, batch: num('batch'), lr: num('lr'), taps: a.taps, adapter: a.adapter, preset: a.preset, latent: a.latent, seed: num('seed'), threads },
   baseline: { meanNormal: baseline.meanNormal, metrics: baseline.metrics },
   warmup: { metrics: r.metrics, secondsPerIteration: r.secondsPerIteration, wallSeconds: wall, weights: r.weights },
