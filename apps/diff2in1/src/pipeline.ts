@@ -192,6 +192,8 @@ function makeContext(
     path: (rel) => runDir.path(rel),
     log: (record) => runDir.log(def.name, record),
     progress: (label, total) => createProgress({ label, total, stream: opts.stream ?? process.stderr, quiet: opts.quiet }),
+    progressStream: opts.stream ?? process.stderr,
+    quiet: opts.quiet ?? false,
     recordMetrics: (input) => recordMetrics(runDir.root, { stage: def.name, mode: config.selfImprove.mode, ...input }),
     writeGrid: (name, grid) => void writeGrid(runDir.root, name, grid),
     info: (message) => line(opts, message),

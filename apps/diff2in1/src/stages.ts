@@ -2,7 +2,7 @@
 // artifacts it reads and writes, which config sections it depends on, and its implementation. Implementations
 // come from the model packages (see stages/implementations.ts); a stage whose package has not landed has none,
 // and running it fails with a Diff2in1Error('stage-unavailable') naming the package. No stage is ever faked.
-import type { Progress } from '@diff2in1/tensor';
+import type { Progress, ProgressStream } from '@diff2in1/tensor';
 import { Diff2in1Error } from '@diff2in1/tensor';
 import type { Diff2in1Config } from './config/finalize.js';
 import type { ConfigSection } from './config/schema.js';
@@ -45,6 +45,9 @@ export interface StageContext {
   log(record: Record<string, unknown>): void;
   /** A progress line on stderr (a bar on a terminal, throttled lines in CI). */
   progress(label: string, total?: number): Progress;
+  /** Where progress goes and whether it is silenced (--quiet), for packages that draw their own progress lines. */
+  readonly progressStream: ProgressStream;
+  readonly quiet: boolean;
   /** Stores an evaluation result in metrics.json (mode defaults to config.selfImprove.mode, stage to this one). */
   recordMetrics(input: Omit<MetricsInput, 'stage' | 'mode'> & { stage?: string; mode?: string }): MetricsEntry;
   /** Writes samples/<name>/grid.json for the report (image paths relative to the run directory). */

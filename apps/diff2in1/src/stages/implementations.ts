@@ -7,13 +7,19 @@ import type { StageName, StageRun } from '../stages.js';
 import { StageRegistry } from '../stages.js';
 import { runCaption } from './caption.js';
 import { createDataStage } from './data.js';
+import { runEval } from './eval.js';
 import { runReport } from './report.js';
+import { runSelfImproveStage } from './self-improve.js';
 import { runSynthesize } from './synthesize.js';
+import { runWarmupStage } from './warmup.js';
 
 export const IMPLEMENTATIONS: Partial<Record<StageName, StageRun>> = {
   data: createDataStage(),
+  warmup: runWarmupStage,
   caption: runCaption,
   synthesize: runSynthesize,
+  'self-improve': runSelfImproveStage,
+  eval: runEval,
   report: runReport,
 };
 
