@@ -16,7 +16,7 @@ import { RUN_FILES, RunDir } from '../run-dir.js';
 import { planPipeline } from '../stage-definitions.js';
 import { defaultRegistry } from '../stages/implementations.js';
 import type { StageArgs, StageName, StageRegistry } from '../stages.js';
-import { StageUnavailableError, resolvePer } from '../stages.js';
+import { StageUnavailableError } from '../stages.js';
 import type { CommandSpec } from './commands.js';
 import { COMMANDS, COMMON_OPTIONS, findCommand } from './commands.js';
 import { commandHelp, commandSections, rootHelp } from './help.js';
@@ -132,7 +132,7 @@ async function runCommand(cmd: CommandSpec, values: Values, io: CliIO): Promise<
     });
     if (cmd.stages === 'pipeline' || cmd.name === 'report') io.stdout.write(`report: ${runDir.path(RUN_FILES.report)}\n`);
     else if (cmd.name === 'predict' || cmd.name === 'generate') {
-      io.stdout.write(`wrote ${String(args['out'] ?? resolvePer(registry.get(cmd.name).produces, config, args).join(', '))}\n`);
+      io.stdout.write(`wrote ${String(args['out'] ?? runDir.path(cmd.name === 'predict' ? 'predictions' : 'samples/generated'))}\n`);
     }
     return EXIT.ok;
   } finally {

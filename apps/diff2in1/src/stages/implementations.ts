@@ -8,6 +8,8 @@ import { StageRegistry } from '../stages.js';
 import { runCaption } from './caption.js';
 import { createDataStage } from './data.js';
 import { runEval } from './eval.js';
+import { runGenerate } from './generate.js';
+import { runPredict } from './predict.js';
 import { runReport } from './report.js';
 import { runSelfImproveStage } from './self-improve.js';
 import { runSynthesize } from './synthesize.js';
@@ -21,6 +23,8 @@ export const IMPLEMENTATIONS: Partial<Record<StageName, StageRun>> = {
   'self-improve': runSelfImproveStage,
   eval: runEval,
   report: runReport,
+  predict: runPredict,
+  generate: runGenerate,
 };
 
 /** The registry with every implementation that exists today. */

@@ -51,7 +51,8 @@ export class Inference {
     private readonly log: (m: string) => void,
   ) {}
 
-  static async create(ctx: StageContext, backbone: StableDiffusion): Promise<Inference> {
+  /** `cache: false` for images outside the run's datasets (predict, generate). */
+  static async create(ctx: StageContext, backbone: StableDiffusion, o: { cache?: false } = {}): Promise<Inference> {
     const { config } = ctx;
     const image = [config.data.imageSize.height, config.data.imageSize.width] as const;
     const spec = modelSpecOf(modelSpec(config));
@@ -60,7 +61,7 @@ export class Inference {
     const f = featureSettings(config);
     const extractor = new FeatureExtractor(backbone, { taps: spec.taps, timestep: f.timestep, prompt: f.prompt, seed: config.run.seed });
     const predictor = await Predictor.create(model, sessionOptions(config));
-    return new Inference(model, extractor, predictor, featureCache(ctx), (m) => ctx.info(m));
+    return new Inference(model, extractor, predictor, o.cache === false ? false : featureCache(ctx), (m) => ctx.info(m));
   }
 
   get image(): readonly [number, number] {
