@@ -122,7 +122,9 @@ export const STAGE_DEFINITIONS: readonly StageDefinition[] = [
     describe:
       'Inference with a trained model (θC by default — the final Diff-2-in-1 model; --model warmup or exploitation for ' +
       'the others): each input image goes through the frozen SD feature extractor, the adapter and the head, and its ' +
-      'prediction is written as a label file (e.g. 16-bit normal PNG) plus a colour visualisation.',
+      'prediction is written as a label file at the size of the input image, in the dataset convention (normals: 8-bit ' +
+      'RGB, rgb/255·2−1, as Bae et al. store them), plus an input | prediction picture. Images are stretched to ' +
+      'data.imageSize first (the size the model was trained at).',
     provider: '@diff2in1/self-improver',
     requires: (_c, a) => [`checkpoints/${predictModel(a)}.safetensors`],
     produces: [],

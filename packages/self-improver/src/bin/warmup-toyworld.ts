@@ -38,13 +38,15 @@ const { values: a } = parseArgs({
     seed: { type: 'string', default: '0' },
     'eval-every': { type: 'string' },
     'no-cache': { type: 'boolean', default: false },
+    augment: { type: 'string', default: 'none' },
+    channels: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (a.help) {
   process.stdout.write('usage: warmup-toyworld [--out DIR] [--size 128] [--train 200] [--test 100] [--epochs 20] [--batch 8] [--lr 0.000357]\n' +
     '         [--sd tiny|toy-pretrained|DIR] [--taps vpd|all] [--adapter eq9|sn-module] [--preset small|official] [--latent sample|mean]\n' +
-    '         [--threads 2] [--seed 0] [--eval-every N] [--no-cache] [--data DIR (an existing toyworld folder export)]\n');
+    '         [--threads 2] [--seed 0] [--eval-every N] [--no-cache] [--augment none|hflip] [--channels JSON (Bae channels)] [--data DIR (an existing toyworld folder export)]\n');
   process.exit(0);
 }
 const num = (k: keyof typeof a): number => Number(a[k]);
@@ -70,7 +72,8 @@ const r = await runWarmup({
   batchSize: num('batch'), lr: num('lr'), seed: num('seed'),
   ...(a.iterations ? { iterations: num('iterations') } : { epochs: num('epochs') }),
   ...(a['eval-every'] ? { evalEvery: num('eval-every') } : {}),
-  model: { taps: a.taps as TapSetName, adapter: { kind: a.adapter as 'eq9' | 'sn-module' }, headOptions: { preset: a.preset } },
+  model: { taps: a.taps as TapSetName, adapter: { kind: a.adapter as 'eq9' | 'sn-module' }, headOptions: { preset: a.preset, ...(a.channels ? { channels: JSON.parse(a.channels) as unknown } : {}) } },
+  augment: a.augment as 'none' | 'hflip',
   features: { latentMode: a.latent as LatentMode },
   session: { device: 'cpu', intraOpThreads: threads },
 });
@@ -80,7 +83,7 @@ const mean = (r.metrics?.normals as { mean: number } | undefined)?.mean ?? NaN;
 const base = baseline.metrics.mean as number;
 const summary = {
   command: process.argv.slice(1).join(' '), data, sd: sdSource, size, train: train.length, test: test.length,
-  settings: { epochs: a.iterations ? null : num('epochs'), iterations: r.iterations, batch: num('batch'), lr: num('lr'), taps: a.taps, adapter: a.adapter, preset: a.preset, latent: a.latent, seed: num('seed'), threads },
+  settings: { epochs: a.iterations ? null : num('epochs'), iterations: r.iterations, batch: num('batch'), lr: num('lr'), taps: a.taps, adapter: a.adapter, preset: a.preset, channels: a.channels ? JSON.parse(a.channels) as unknown : null, augment: a.augment, latent: a.latent, seed: num('seed'), threads },
   baseline: { meanNormal: baseline.meanNormal, metrics: baseline.metrics },
   warmup: { metrics: r.metrics, secondsPerIteration: r.secondsPerIteration, wallSeconds: wall, weights: r.weights },
   acceptance: { meanError: mean, baselineMeanError: base, ratio: base / mean, atMost20deg: mean <= 20, atLeast2xBetter: base / mean >= 2 },
