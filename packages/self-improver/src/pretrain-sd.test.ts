@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { AutoencoderKL, UNet2DConditionModel, fixtureDir, openSdFolder } from '@diff2in1/backbone-sd';
+import { AutoencoderKL, UNet2DConditionModel, fixtureDir, loadStableDiffusion, openSdFolder } from '@diff2in1/backbone-sd';
 import { openFolder } from '@diff2in1/datasets';
 import { loadStateDict } from '@diff2in1/graph';
 import { TrainStepSession } from '@diff2in1/runtime';
 import { Rng, Tensor, randn, readSafetensors } from '@diff2in1/tensor';
-import { pretrainTinySd, unetTrainProgram, vaeTrainProgram } from './pretrain-sd.js';
+import { latentStd, pretrainTinySd, unetTrainProgram, vaeTrainProgram } from './pretrain-sd.js';
 import { tmp, toyFolder } from './testing/fixtures.js';
 
 const session = { device: 'cpu' as const, intraOpThreads: 1 };
@@ -43,7 +43,8 @@ describe('toy-pretrained tiny SD', () => {
     const images = await openFolder(root, { split: 'train', tasks: [] });
     const out = join(tmp('pre'), 'sd');
     // The UNet phase's step is checked above; here it is skipped (steps 0) to keep the test short.
-    const o = { images, out, vae: { steps: 3, batchSize: 2 }, unet: { steps: 0 }, session, quiet: true };
+    // 16×16 crops of the 32×32 images: the VAE trains on crops and is used on whole images.
+    const o = { images, out, vae: { steps: 3, batchSize: 2, crop: 16 }, unet: { steps: 0 }, session, quiet: true };
     const r = await pretrainTinySd(o);
     expect(r.cached).toBe(false);
     expect(r.vaeLoss.every(Number.isFinite) && r.unetLoss.length === 0).toBe(true);
@@ -54,7 +55,21 @@ describe('toy-pretrained tiny SD', () => {
     const reopened = openSdFolder(out);
     expect(reopened.configs.unet.block_out_channels).toEqual(folder.configs.unet.block_out_channels);
     expect(reopened.weights('unet').names.size).toBe(folder.weights('unet').names.size);
+    // The measured scaling_factor gives the images' latent means unit variance (SD's 1/std rule).
+    const sd = await loadStableDiffusion(out, { device: 'cpu', threads: 1 });
+    const latents: Tensor<'float32'>[] = [];
+    for (let i = 0; i < images.length; i++) latents.push(await sd.encodeImage(new Tensor('float32', [1, 3, 32, 32], (await images.get(i)).image.data.map((v) => v * 2 - 1)), { mode: 'mean' }));
+    await sd.dispose();
+    expect(sd.configs.vae.scaling_factor).not.toBe(folder.configs.vae.scaling_factor);
+    expect(latentStd(latents)).toBeCloseTo(1, 4);
     expect((await pretrainTinySd(o)).cached).toBe(true);
     await expect(pretrainTinySd({ ...o, seed: 1 })).rejects.toThrow(/other settings/);
+    await expect(pretrainTinySd({ ...o, out: join(tmp('pre'), 'sd'), vae: { steps: 1, crop: 12 } })).rejects.toThrow(/vae.crop 12 must be a multiple of the VAE's downsampling factor 8/);
   }, 300_000);
+
+  test('latentStd: the population standard deviation over every element', () => {
+    const t = (xs: number[]) => new Tensor('float32', [xs.length], Float32Array.from(xs));
+    expect(latentStd([t([1, 3]), t([5, 7])])).toBeCloseTo(Math.sqrt(5), 12);
+    expect(() => latentStd([t([2, 2])])).toThrow(/variance 0/);
+  });
 });

@@ -26,12 +26,16 @@ export interface PretrainPhase {
 export interface PretrainTinySdOptions {
   /** Unlabelled images (RGB in 0..1, one size), e.g. a toyworld export of other scenes than the perception data. */
   images: Dataset;
-  /** The diffusers folder to write. */
+  /** The diffusers folder to write (its vae/config.json gets the measured scaling_factor). */
   out: string;
   /** Folder with the configs, tokenizer, text encoder, scheduler and the initial VAE / UNet weights (default: the tiny fixture). */
   base?: string;
-  /** VAE phase (default 1500 steps, batch 16, lr 1e-3, KL weight 0.01 per pixel). */
-  vae?: PretrainPhase & { klWeight?: number };
+  /**
+   * VAE phase (default 4000 steps, batch 16, lr 1e-3, KL weight 1e-5 per pixel, random 64×64 crops). The VAE is
+   * fully convolutional, so it trains on crops as LDM's first stages do (256² crops there); the KL weight is kept
+   * small so the latent carries the detail perception needs (LDM's f=8 KL models: 1e-6 on a per-image sum).
+   */
+  vae?: PretrainPhase & { klWeight?: number; crop?: number };
   /** UNet phase (default 3000 steps, batch 32, lr 1e-3; 0 steps keeps the base UNet). */
   unet?: PretrainPhase;
   /** Random horizontal flips of the training images (default true). */
@@ -71,16 +75,21 @@ async function loadImages(ds: Dataset): Promise<{ data: Uint8Array[]; h: number;
   return { data, h, w };
 }
 
-/** A batch of images in [−1, 1], flipped left-right with probability ½ each when `hflip`. */
-function imageBatch(imgs: { data: Uint8Array[]; h: number; w: number }, rng: Rng, b: number, hflip: boolean): Tensor<'float32'> {
+/**
+ * A batch of random `crop`×`crop` windows (the whole image when crop = its size) in [−1, 1], flipped left-right with
+ * probability ½ each when `hflip`.
+ */
+function imageBatch(imgs: { data: Uint8Array[]; h: number; w: number }, rng: Rng, b: number, hflip: boolean, crop: number): Tensor<'float32'> {
   const { h, w } = imgs;
-  const out = new Tensor('float32', [b, 3, h, w]);
+  const out = new Tensor('float32', [b, 3, crop, crop]);
   for (let i = 0; i < b; i++) {
     const src = imgs.data[rng.int(imgs.data.length)]!;
     const flip = hflip && rng.uniform() < 0.5;
-    const base = i * 3 * h * w;
-    for (let c = 0; c < 3; c++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      out.data[base + (c * h + y) * w + x] = (src[(c * h + y) * w + (flip ? w - 1 - x : x)]! / 255) * 2 - 1;
+    const [y0, x0] = [rng.int(h - crop + 1), rng.int(w - crop + 1)];
+    const base = i * 3 * crop * crop;
+    for (let c = 0; c < 3; c++) for (let y = 0; y < crop; y++) for (let x = 0; x < crop; x++) {
+      const sx = x0 + (flip ? crop - 1 - x : x);
+      out.data[base + (c * crop + y) * crop + x] = (src[(c * h + y0 + y) * w + sx]! / 255) * 2 - 1;
     }
   }
   return out;
@@ -90,7 +99,7 @@ function imageBatch(imgs: { data: Uint8Array[]; h: number; w: number }, rng: Rng
 export async function pretrainTinySd(o: PretrainTinySdOptions): Promise<PretrainResult> {
   const base = o.base ?? fixtureDir('tiny');
   const seed = o.seed ?? 0;
-  const vaeP = { steps: 1500, batchSize: 16, lr: 1e-3, klWeight: 0.01, ...o.vae };
+  const vaeP = { steps: 4000, batchSize: 16, lr: 1e-3, klWeight: 1e-5, crop: 64, ...o.vae };
   const unetP = { steps: 3000, batchSize: 32, lr: 1e-3, ...o.unet };
   const hflip = o.hflip ?? true;
   const log = o.log ?? (o.quiet ? () => {} : (m: string) => process.stderr.write(`${m}\n`));
@@ -115,33 +124,46 @@ export async function pretrainTinySd(o: PretrainTinySdOptions): Promise<Pretrain
   const f = 2 ** (vaeConfig.block_out_channels.length - 1);
   const [lh, lw] = [imgs.h / f, imgs.w / f];
   const lc = vaeConfig.latent_channels;
+  const crop = Math.min(vaeP.crop, imgs.h, imgs.w);
+  if (crop % f !== 0) throw new Diff2in1Error('pretrain', `vae.crop ${vaeP.crop} must be a multiple of the VAE's downsampling factor ${f}`);
   const logFile = join(o.out, 'pretrain-log.jsonl');
 
   // Phase 1: the VAE (vaeTrainProgram).
   const vae = new AutoencoderKL(vaeConfig);
   loadStateDict(vae, weightsOf(folder, 'vae'), { strict: true });
   const B1 = vaeP.batchSize;
-  const vaeProgram = vaeTrainProgram(vae, B1, [imgs.h, imgs.w], vaeP.klWeight);
+  const vaeProgram = vaeTrainProgram(vae, B1, [crop, crop], vaeP.klWeight);
   const vaeLoss = await trainPhase('pretrain VAE', vaeProgram, vaeP, o, (step) => {
     const rng = new Rng(seed).fork('vae').fork(step);
-    return { x: imageBatch(imgs, rng.fork('images'), B1, hflip), eps: randn(rng.fork('eps'), [B1, lc, lh, lw]) };
+    return { x: imageBatch(imgs, rng.fork('images'), B1, hflip, crop), eps: randn(rng.fork('eps'), [B1, lc, crop / f, crop / f]) };
   }, logFile, (s) => writeSafetensors(join(o.out, 'vae', 'diffusion_pytorch_model.safetensors'), s, { format: 'pt' }));
   copyFileSync(join(base, 'unet', 'diffusion_pytorch_model.safetensors'), join(o.out, 'unet', 'diffusion_pytorch_model.safetensors'));
 
-  // Phase 2: the UNet on the new VAE's latent means × scaling_factor, with the empty prompt (steps 0: keep the base UNet).
-  if (unetP.steps === 0) {
-    writeFileAtomicSync(marker, `${JSON.stringify({ hash, settings, vaeLoss, unetLoss: [], time: new Date().toISOString() }, null, 1)}\n`);
-    return { dir: o.out, cached: false, vaeLoss, unetLoss: [] };
-  }
-  const sd = await loadStableDiffusion(o.out, { device: o.session?.device ?? 'cpu', ...(o.session?.intraOpThreads ? { threads: o.session.intraOpThreads } : {}) });
+  // The latent scale, measured as SD's was (scaling_factor = 1 / std of the latents: 0.18215 for SD v1-5): the
+  // latent means of every image under the base config's factor, then the factor that gives them unit variance,
+  // written into vae/config.json so the UNet below and every later user see unit-variance latents.
   const latents: Tensor<'float32'>[] = [];
+  const sd = await loadStableDiffusion(o.out, { device: o.session?.device ?? 'cpu', ...(o.session?.intraOpThreads ? { threads: o.session.intraOpThreads } : {}) });
   for (let i = 0; i < imgs.data.length; i++) {
     const x = new Tensor('float32', [1, 3, imgs.h, imgs.w], Float32Array.from(imgs.data[i]!, (v) => (v / 255) * 2 - 1));
     latents.push(await sd.encodeImage(x, { mode: 'mean' }));
   }
+  const std = latentStd(latents);
+  const scalingFactor = vaeConfig.scaling_factor / std;
+  for (const z of latents) for (let k = 0; k < z.size; k++) z.data[k] = z.data[k]! / std;
+  const vaeConfigFile = join(o.out, 'vae', 'config.json');
+  const rawVaeConfig = JSON.parse(readFileSync(vaeConfigFile, 'utf8')) as Record<string, unknown>;
+  writeFileAtomicSync(vaeConfigFile, `${JSON.stringify({ ...rawVaeConfig, scaling_factor: scalingFactor }, null, 2)}\n`);
   const context = await sd.encodePrompt(['']);
   const scheduler = sd.scheduler;
   await sd.dispose();
+  log(`VAE latents: std ${std.toFixed(4)} under scaling_factor ${vaeConfig.scaling_factor} → scaling_factor ${scalingFactor.toPrecision(6)}`);
+
+  // Phase 2: the UNet on the new VAE's unit-variance latent means, with the empty prompt (steps 0: keep the base UNet).
+  if (unetP.steps === 0) {
+    writeFileAtomicSync(marker, `${JSON.stringify({ hash, settings, scalingFactor, vaeLoss, unetLoss: [], time: new Date().toISOString() }, null, 1)}\n`);
+    return { dir: o.out, cached: false, vaeLoss, unetLoss: [] };
+  }
   const T = 1000;
   const unet = new UNet2DConditionModel(unetConfig);
   loadStateDict(unet, weightsOf(folder, 'unet'), { strict: true });
@@ -169,8 +191,18 @@ export async function pretrainTinySd(o: PretrainTinySdOptions): Promise<Pretrain
     }
     return { sample, timestep, context: ctx, target };
   }, logFile, (s) => writeSafetensors(join(o.out, 'unet', 'diffusion_pytorch_model.safetensors'), s, { format: 'pt' }));
-  writeFileAtomicSync(marker, `${JSON.stringify({ hash, settings, vaeLoss, unetLoss, time: new Date().toISOString() }, null, 1)}\n`);
+  writeFileAtomicSync(marker, `${JSON.stringify({ hash, settings, scalingFactor, vaeLoss, unetLoss, time: new Date().toISOString() }, null, 1)}\n`);
   return { dir: o.out, cached: false, vaeLoss, unetLoss };
+}
+
+/** Standard deviation of every element of `latents` (about their common mean), in float64. */
+export function latentStd(latents: readonly Tensor<'float32'>[]): number {
+  let n = 0, sum = 0, sq = 0;
+  for (const z of latents) for (const v of z.data) { n++; sum += v; sq += v * v; }
+  const mean = sum / n;
+  const variance = sq / n - mean * mean;
+  if (!(variance > 0)) throw new Diff2in1Error('pretrain', `the VAE's latents have variance ${variance}; the VAE phase diverged or collapsed`);
+  return Math.sqrt(variance);
 }
 
 /**

@@ -14,7 +14,7 @@ export interface ToySdOptions {
   images?: number;
   size?: number;
   imageSeed?: number;
-  vae?: PretrainPhase & { klWeight?: number };
+  vae?: PretrainPhase & { klWeight?: number; crop?: number };
   unet?: PretrainPhase;
   seed?: number;
   session?: SessionOptions;
