@@ -14,6 +14,7 @@ export { evaluate, meanNormalBaseline, stackLabels, type Metrics, type EvaluateO
 export {
   saveCheckpoint, loadCheckpoint, trimLog, configHash, configDiff, stableJson, CHECKPOINT_FORMAT, CHECKPOINT_FILE, type CheckpointMeta,
 } from './checkpoint.js';
+export { oneCycleLr, BAE_ONE_CYCLE, type OneCycleOptions } from './lr-schedule.js';
 export { batchesPerEpoch, cursorAt, epochBatch, variantOf, iterationRng, AUGMENTATIONS, type Augmentation } from './schedule.js';
 export { buildModel, modelSpecOf, type ModelSpec, type FeatureSettings, type StageCommon } from './stage.js';
 export { runWarmup, loadWarmupWeights, summarize, WARMUP_DEFAULTS, type WarmupOptions, type WarmupResult } from './warmup.js';

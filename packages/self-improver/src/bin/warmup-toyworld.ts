@@ -14,6 +14,7 @@ import { loadStableDiffusion, type TapSetName } from '@diff2in1/backbone-sd';
 import { exportDataset } from '@diff2in1/toyworld';
 import { writeFileAtomicSync } from '@diff2in1/tensor';
 import { meanNormalBaseline } from '../evaluate.js';
+import { oneCycleLr } from '../lr-schedule.js';
 import { ensureToyPretrainedSd } from '../toy-sd.js';
 import { runWarmup, summarize } from '../warmup.js';
 import type { LatentMode } from '../features.js';
@@ -39,6 +40,7 @@ const { values: a } = parseArgs({
     'eval-every': { type: 'string' },
     'no-cache': { type: 'boolean', default: false },
     augment: { type: 'string', default: 'none' },
+    recipe: { type: 'string', default: 'official' },
     channels: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -46,7 +48,7 @@ const { values: a } = parseArgs({
 if (a.help) {
   process.stdout.write('usage: warmup-toyworld [--out DIR] [--size 128] [--train 200] [--test 100] [--epochs 20] [--batch 8] [--lr 0.000357]\n' +
     '         [--sd tiny|toy-pretrained|DIR] [--taps vpd|all] [--adapter eq9|sn-module] [--preset small|official] [--latent sample|mean]\n' +
-    '         [--threads 2] [--seed 0] [--eval-every N] [--no-cache] [--augment none|hflip] [--channels JSON (Bae channels)] [--data DIR (an existing toyworld folder export)]\n');
+    '         [--threads 2] [--seed 0] [--eval-every N] [--no-cache] [--augment none|hflip] [--recipe official|bae] [--channels JSON (Bae channels)] [--data DIR (an existing toyworld folder export)]\n');
   process.exit(0);
 }
 const num = (k: keyof typeof a): number => Number(a[k]);
@@ -65,11 +67,16 @@ const sdSource = a.sd === 'toy-pretrained' ? (await ensureToyPretrainedSd({ dir:
 const sd = await loadStableDiffusion(sdSource, { device: 'cpu', threads });
 const baseline = await meanNormalBaseline(train, test);
 process.stderr.write(`baseline (training set's mean normal [${baseline.meanNormal.map((x) => x.toFixed(3)).join(', ')}]): mean ${(baseline.metrics.mean as number).toFixed(2)}°\n`);
+if (a.recipe !== 'official' && a.recipe !== 'bae') throw new Error(`--recipe '${a.recipe}' is unknown; one of: official, bae`);
+const total = a.iterations ? num('iterations') : num('epochs') * Math.floor(train.length / num('batch'));
+const recipe = a.recipe === 'bae'
+  ? { optimizer: 'adamw' as const, weightDecay: 0.01, lr: oneCycleLr({ total, maxLr: num('lr') }) }
+  : { lr: num('lr') };
 const t0 = performance.now();
 const r = await runWarmup({
   backbone: sd, train, test, out: join(out, 'warmup'),
   cache: a['no-cache'] ? false : join(out, 'feature-cache'),
-  batchSize: num('batch'), lr: num('lr'), seed: num('seed'),
+  batchSize: num('batch'), ...recipe, seed: num('seed'),
   ...(a.iterations ? { iterations: num('iterations') } : { epochs: num('epochs') }),
   ...(a['eval-every'] ? { evalEvery: num('eval-every') } : {}),
   model: { taps: a.taps as TapSetName, adapter: { kind: a.adapter as 'eq9' | 'sn-module' }, headOptions: { preset: a.preset, ...(a.channels ? { channels: JSON.parse(a.channels) as unknown } : {}) } },
@@ -83,7 +90,7 @@ const mean = (r.metrics?.normals as { mean: number } | undefined)?.mean ?? NaN;
 const base = baseline.metrics.mean as number;
 const summary = {
   command: process.argv.slice(1).join(' '), data, sd: sdSource, size, train: train.length, test: test.length,
-  settings: { epochs: a.iterations ? null : num('epochs'), iterations: r.iterations, batch: num('batch'), lr: num('lr'), taps: a.taps, adapter: a.adapter, preset: a.preset, channels: a.channels ? JSON.parse(a.channels) as unknown : null, augment: a.augment, latent: a.latent, seed: num('seed'), threads },
+  settings: { epochs: a.iterations ? null : num('epochs'), iterations: r.iterations, batch: num('batch'), lr: num('lr'), taps: a.taps, adapter: a.adapter, preset: a.preset, channels: a.channels ? JSON.parse(a.channels) as unknown : null, augment: a.augment, recipe: a.recipe, latent: a.latent, seed: num('seed'), threads },
   baseline: { meanNormal: baseline.meanNormal, metrics: baseline.metrics },
   warmup: { metrics: r.metrics, secondsPerIteration: r.secondsPerIteration, wallSeconds: wall, weights: r.weights },
   acceptance: { meanError: mean, baselineMeanError: base, ratio: base / mean, atMost20deg: mean <= 20, atLeast2xBetter: base / mean >= 2 },
