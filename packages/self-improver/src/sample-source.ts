@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { type Dataset, type Sample, hflipSample } from '@diff2in1/datasets';
 import { Diff2in1Error, Tensor } from '@diff2in1/tensor';
 import { FeatureCache } from './feature-cache.js';
+import { type ColorJitter, applyColorJitter } from './schedule.js';
 import { type FeatureExtractor, type FeatureNoise, type Variant, backboneFingerprint } from './features.js';
 
 export interface SourceItem {
@@ -13,6 +14,8 @@ export interface SourceItem {
   variant: Variant;
   /** Visit number (the epoch), keys 'fresh' feature noise. */
   visit: number;
+  /** Colour augmentation of this visit (after the flip); its features bypass the cache. */
+  jitter?: ColorJitter;
 }
 
 export interface SourceOptions {
@@ -71,19 +74,21 @@ export class SampleSource {
     if (s.image.shape[1] !== h || s.image.shape[2] !== w) {
       throw new Diff2in1Error('self-improver', `sample '${s.id}' of ${this.dataset.root} is ${s.image.shape[1]}×${s.image.shape[2]}; the run's image size is ${h}×${w} (resize the dataset first)`);
     }
-    return it.variant === 'hflip' ? hflipSample(s) : s;
+    const flipped = it.variant === 'hflip' ? hflipSample(s) : s;
+    return it.jitter ? { ...flipped, image: applyColorJitter(flipped.image, it.jitter) } : flipped;
   }
 
   /** Samples and stacked features of `items`. */
   async load(items: readonly SourceItem[]): Promise<LoadedBatch> {
     const samples = await Promise.all(items.map((it) => this.sample(it)));
-    const per: (Record<string, Tensor<'float32'>> | undefined)[] = items.map((it) => (this.cache ? this.cache.get(this.cache.slot(it.index, it.variant)) : undefined));
+    const cached = (it: SourceItem): boolean => this.cache !== undefined && it.jitter === undefined;
+    const per: (Record<string, Tensor<'float32'>> | undefined)[] = items.map((it) => (cached(it) ? this.cache!.get(this.cache!.slot(it.index, it.variant)) : undefined));
     const miss = items.map((_, i) => i).filter((i) => per[i] === undefined);
     if (miss.length) {
       const feats = await this.extractor.extract(miss.map((i) => ({ image: samples[i]!.image, key: this.key(items[i]!) })));
       miss.forEach((i, k) => {
         const one = Object.fromEntries(Object.entries(feats).map(([n, t]) => [n, sliceBatch(t, k)]));
-        per[i] = this.cache ? this.cache.put(this.cache.slot(items[i]!.index, items[i]!.variant), one) : one;
+        per[i] = cached(items[i]!) ? this.cache!.put(this.cache!.slot(items[i]!.index, items[i]!.variant), one) : one;
       });
     }
     return { samples, features: stackFeatures(per as Record<string, Tensor<'float32'>>[]), cached: items.length - miss.length, computed: miss.length };

@@ -107,7 +107,7 @@ export async function runSelfImprove(o: SelfImproveOptions): Promise<SelfImprove
   const model = buildModel(o.backbone, spec, image, seed);
   const extractor = extractorFor(o.backbone, spec, o.features, seed);
   const augment = o.augment ?? 'none';
-  const variants = augment === 'hflip' ? (['none', 'hflip'] as const) : (['none'] as const);
+  const variants = augment === 'none' ? (['none'] as const) : (['none', 'hflip'] as const);
   const test: SampleSource | undefined = o.test ? sourceFor(o.test, extractor, image, { ...o, log }, ['none']) : undefined;
   let predictor: Predictor | undefined;
   const getPredictor = async (): Promise<Predictor> => (predictor ??= await Predictor.create(model, o.session));

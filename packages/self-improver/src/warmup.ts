@@ -71,7 +71,7 @@ export async function runWarmup(o: WarmupOptions): Promise<WarmupResult> {
   };
   const model = buildModel(o.backbone, spec, image, seed);
   const extractor = extractorFor(o.backbone, spec, o.features, seed);
-  const variants = augment === 'hflip' ? (['none', 'hflip'] as const) : (['none'] as const);
+  const variants = augment === 'none' ? (['none'] as const) : (['none', 'hflip'] as const);
   const train = sourceFor(o.train, extractor, image, { ...o, log }, variants);
   const test: SampleSource | undefined = o.test ? sourceFor(o.test, extractor, image, { ...o, log }, ['none']) : undefined;
   const lr = o.lr ?? WARMUP_DEFAULTS.lr;

@@ -18,6 +18,7 @@ import { oneCycleLr } from '../lr-schedule.js';
 import { ensureToyPretrainedSd } from '../toy-sd.js';
 import { runWarmup, summarize } from '../warmup.js';
 import type { LatentMode } from '../features.js';
+import type { Augmentation } from '../schedule.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -48,7 +49,7 @@ const { values: a } = parseArgs({
 if (a.help) {
   process.stdout.write('usage: warmup-toyworld [--out DIR] [--size 128] [--train 200] [--test 100] [--epochs 20] [--batch 8] [--lr 0.000357]\n' +
     '         [--sd tiny|toy-pretrained|DIR] [--taps vpd|all] [--adapter eq9|sn-module] [--preset small|official] [--latent sample|mean]\n' +
-    '         [--threads 2] [--seed 0] [--eval-every N] [--no-cache] [--augment none|hflip] [--recipe official|bae] [--channels JSON (Bae channels)] [--data DIR (an existing toyworld folder export)]\n');
+    '         [--threads 2] [--seed 0] [--eval-every N] [--no-cache] [--augment none|hflip|hflip+color] [--recipe official|bae] [--channels JSON (Bae channels)] [--data DIR (an existing toyworld folder export)]\n');
   process.exit(0);
 }
 const num = (k: keyof typeof a): number => Number(a[k]);
@@ -80,7 +81,7 @@ const r = await runWarmup({
   ...(a.iterations ? { iterations: num('iterations') } : { epochs: num('epochs') }),
   ...(a['eval-every'] ? { evalEvery: num('eval-every') } : {}),
   model: { taps: a.taps as TapSetName, adapter: { kind: a.adapter as 'eq9' | 'sn-module' }, headOptions: { preset: a.preset, ...(a.channels ? { channels: JSON.parse(a.channels) as unknown } : {}) } },
-  augment: a.augment as 'none' | 'hflip',
+  augment: a.augment as Augmentation,
   features: { latentMode: a.latent as LatentMode },
   session: { device: 'cpu', intraOpThreads: threads },
 });
