@@ -81,14 +81,14 @@ export class SampleSource {
   /** Samples and stacked features of `items`. */
   async load(items: readonly SourceItem[]): Promise<LoadedBatch> {
     const samples = await Promise.all(items.map((it) => this.sample(it)));
-    const cached = (it: SourceItem): boolean => this.cache !== undefined && it.jitter === undefined;
-    const per: (Record<string, Tensor<'float32'>> | undefined)[] = items.map((it) => (cached(it) ? this.cache!.get(this.cache!.slot(it.index, it.variant)) : undefined));
+    const cacheable = (it: SourceItem): boolean => this.cache !== undefined && it.jitter === undefined;
+    const per: (Record<string, Tensor<'float32'>> | undefined)[] = items.map((it) => (cacheable(it) ? this.cache!.get(this.cache!.slot(it.index, it.variant)) : undefined));
     const miss = items.map((_, i) => i).filter((i) => per[i] === undefined);
     if (miss.length) {
       const feats = await this.extractor.extract(miss.map((i) => ({ image: samples[i]!.image, key: this.key(items[i]!) })));
       miss.forEach((i, k) => {
         const one = Object.fromEntries(Object.entries(feats).map(([n, t]) => [n, sliceBatch(t, k)]));
-        per[i] = cached(items[i]!) ? this.cache!.put(this.cache!.slot(items[i]!.index, items[i]!.variant), one) : one;
+        per[i] = cacheable(items[i]!) ? this.cache!.put(this.cache!.slot(items[i]!.index, items[i]!.variant), one) : one;
       });
     }
     return { samples, features: stackFeatures(per as Record<string, Tensor<'float32'>>[]), cached: items.length - miss.length, computed: miss.length };
